@@ -1,0 +1,62 @@
+//! The HTTP request and response the API layer works on, free of any runtime's types.
+//!
+//! `lib.rs` converts a Worker request into [`Request`] and a [`Response`] back; host tests build
+//! them directly, without a socket.
+
+use std::pin::Pin;
+
+use futures::Stream;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+
+/// A request body arriving in chunks; an `Err` means the client's stream broke.
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Vec<u8>, String>>>>;
+
+pub struct Request {
+    pub method: Method,
+    /// The path, percent-decoded, e.g. `/v2/library/alpine/manifests/latest`.
+    pub path: String,
+    /// The raw query string without `?`.
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: BodyStream,
+}
+
+impl Request {
+    /// A request with a body held in memory (tests, small payloads).
+    pub fn new(method: Method, path_and_query: &str, body: Vec<u8>) -> Self {
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let chunks: Vec<Result<Vec<u8>, String>> =
+            if body.is_empty() { Vec::new() } else { vec![Ok(body)] };
+        Self {
+            method,
+            path: path.to_owned(),
+            query: query.to_owned(),
+            headers: HeaderMap::new(),
+            body: Box::pin(futures::stream::iter(chunks)),
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            self.headers.append(name, value);
+        }
+        self
+    }
+
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A response body: nothing, bytes built by the worker, or a stored object streamed as is.
+pub enum Body<B> {
+    Empty,
+    Bytes(Vec<u8>),
+    Object(B),
+}
+
+pub struct Response<B> {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Body<B>,
+}

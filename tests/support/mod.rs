@@ -1,0 +1,7 @@
+//! Shared test support: a client over the in-process registry or the built worker, and the
+//! cases from shared/cases that run against both.
+#![allow(dead_code, reason = "each test crate uses part of the support code")]
+
+pub mod cases;
+pub mod client;
+pub mod memory;
