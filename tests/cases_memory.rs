@@ -32,4 +32,7 @@ memory_cases!(
     name1_names_and_tags,
     del1_delete_by_digest_removes_exactly_the_tags_pointing_at_it,
     del2_delete_by_tag_removes_only_that_tag,
+    ref1_filtered_referrers_say_so,
+    ref2_a_subject_may_arrive_after_its_referrer,
+    referrers_follow_deletes_and_tags,
 );

@@ -18,6 +18,14 @@ const DESCRIPTOR: &str = "descriptor";
 const IN_BODY: &str = "descriptor-in-body";
 /// Concurrent reads of descriptors kept in entry bodies.
 const READ_CONCURRENCY: usize = 6;
+/// Referrer entries a page of the referrers API covers.
+pub const REFERRERS_PAGE: usize = 1_000;
+
+/// Referrers found, and the referrer to continue after when more follow.
+pub struct ReferrersPage {
+    pub descriptors: Vec<Value>,
+    pub next: Option<Digest>,
+}
 
 impl<S: ObjectStore> Registry<S> {
     pub(crate) async fn add_referrer(
@@ -50,48 +58,54 @@ impl<S: ObjectStore> Registry<S> {
         Ok(())
     }
 
-    /// The descriptors of `subject`'s referrers, optionally only those of `artifact_type`.
+    /// A page of the descriptors of `subject`'s referrers after the referrer `after`,
+    /// optionally only those of `artifact_type`. A page scans at most [`REFERRERS_PAGE`] entries,
+    /// one storage operation for every 100.
     pub async fn list_referrers(
         &self,
         name: &RepoName,
         subject: &Digest,
         artifact_type: Option<&str>,
-    ) -> Result<Vec<Value>> {
+        after: Option<&Digest>,
+    ) -> Result<ReferrersPage> {
         let mut options = ListOptions {
             prefix: paths::referrers(name, subject),
+            start_after: after.map(|after| paths::referrer(name, subject, after)),
             include_metadata: true,
             ..ListOptions::default()
         };
-        let mut inline = Vec::new();
-        let mut in_body = Vec::new();
+        let mut entries = Vec::new();
+        let mut next = None;
         loop {
             let page = self.store.list(&options).await?;
-            for object in page.objects {
-                match object.custom.get(DESCRIPTOR) {
-                    Some(text) => inline.extend(serde_json::from_str::<Value>(text).ok()),
-                    None => in_body.push(object.key),
-                }
-            }
+            entries.extend(page.objects);
             match page.cursor {
+                Some(_) if entries.len() >= REFERRERS_PAGE => {
+                    let last = entries.last().map(|e| &e.key[options.prefix.len()..]);
+                    next = last.and_then(|last| Digest::parse(last).ok());
+                    break;
+                }
                 Some(cursor) => options.cursor = Some(cursor),
                 None => break,
             }
         }
 
-        let read: Vec<Option<Value>> = futures::stream::iter(in_body)
-            .map(|key| async move {
-                let found = self.store.get_bytes(&key).await?;
+        let descriptors: Vec<Option<Value>> = futures::stream::iter(entries)
+            .map(|entry| async move {
+                if let Some(text) = entry.custom.get(DESCRIPTOR) {
+                    return Ok(serde_json::from_str(text).ok());
+                }
+                let found = self.store.get_bytes(&entry.key).await?;
                 Ok::<_, super::Error>(found.and_then(|(_, b)| serde_json::from_slice(&b).ok()))
             })
             .buffered(READ_CONCURRENCY)
             .try_collect()
             .await?;
-        inline.extend(read.into_iter().flatten());
-
+        let mut descriptors: Vec<Value> = descriptors.into_iter().flatten().collect();
         if let Some(wanted) = artifact_type {
-            inline.retain(|d| d.get("artifactType").and_then(Value::as_str) == Some(wanted));
+            descriptors.retain(|d| d.get("artifactType").and_then(Value::as_str) == Some(wanted));
         }
-        Ok(inline)
+        Ok(ReferrersPage { descriptors, next })
     }
 
     pub(crate) async fn remove_referrer(

@@ -380,3 +380,88 @@ pub fn del2_delete_by_tag_removes_only_that_tag(c: &dyn Client, ns: &str) {
     expect(&c.get(&format!("/v2/{repo}/manifests/b")), 404, "b goes with D1");
     expect(&c.delete(&format!("/v2/{repo}/manifests/{D1}")), 404, "DELETE D1 again");
 }
+
+pub const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
+
+/// An artifact manifest of `artifact_type` whose subject is `subject`, with an empty config.
+pub fn artifact(artifact_type: &str, subject: &str, note: &str) -> Vec<u8> {
+    format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","artifactType":"{artifact_type}","config":{{"mediaType":"{EMPTY_CONFIG}","digest":"{}","size":2}},"layers":[],"subject":{{"mediaType":"{OCI_MANIFEST}","digest":"{subject}","size":392}},"annotations":{{"note":"{note}"}}}}"#,
+        sha256(CFG)
+    )
+    .into_bytes()
+}
+
+fn referrer_digests(resp: &Resp) -> Vec<String> {
+    let manifests = resp.json()["manifests"].as_array().cloned().unwrap_or_default();
+    let mut digests: Vec<String> =
+        manifests.iter().map(|m| m["digest"].as_str().unwrap_or_default().to_owned()).collect();
+    digests.sort();
+    digests
+}
+
+pub fn ref1_filtered_referrers_say_so(c: &dyn Client, ns: &str) {
+    let repo = format!("{ns}/app");
+    push_image(c, &repo, M1, &["v1"]);
+    let sbom = artifact("application/vnd.example.sbom.v1", D1, "sbom");
+    let sig = artifact("application/vnd.example.sig.v1", D1, "sig");
+    for body in [&sbom, &sig] {
+        let resp = put_manifest(c, &repo, &sha256(body), body, OCI_MANIFEST);
+        expect(&resp, 201, "artifact PUT");
+        assert_eq!(resp.header("oci-subject"), Some(D1));
+    }
+
+    let resp = c.get(&format!("/v2/{repo}/referrers/{D1}?artifactType=application/vnd.example.sbom.v1"));
+    expect(&resp, 200, "filtered referrers");
+    assert_eq!(resp.header("content-type"), Some(OCI_INDEX));
+    assert_eq!(resp.header("oci-filters-applied"), Some("artifactType"));
+    assert_eq!(referrer_digests(&resp), [sha256(&sbom)]);
+    let entry = &resp.json()["manifests"][0];
+    assert_eq!(entry["artifactType"], "application/vnd.example.sbom.v1");
+    assert_eq!(entry["mediaType"], OCI_MANIFEST);
+    assert_eq!(entry["size"], sbom.len());
+    assert_eq!(entry["annotations"]["note"], "sbom");
+
+    let resp = c.get(&format!("/v2/{repo}/referrers/{D1}"));
+    assert_eq!(resp.header("oci-filters-applied"), None);
+    let mut both = vec![sha256(&sbom), sha256(&sig)];
+    both.sort();
+    assert_eq!(referrer_digests(&resp), both);
+
+    let resp = c.get(&format!("/v2/{repo}/referrers/{D2}"));
+    expect(&resp, 200, "referrers of an unknown digest");
+    assert!(referrer_digests(&resp).is_empty());
+    expect(&c.get(&format!("/v2/{repo}/referrers/sha256:zz")), 400, "malformed digest");
+}
+
+pub fn ref2_a_subject_may_arrive_after_its_referrer(c: &dyn Client, ns: &str) {
+    let repo = format!("{ns}/app");
+    push_blob(c, &repo, CFG);
+    let sbom = artifact("application/vnd.example.sbom.v1", D1, "early");
+    let resp = put_manifest(c, &repo, &sha256(&sbom), &sbom, OCI_MANIFEST);
+    expect(&resp, 201, "referrer before its subject");
+    assert_eq!(resp.header("oci-subject"), Some(D1));
+    assert_eq!(referrer_digests(&c.get(&format!("/v2/{repo}/referrers/{D1}"))), [sha256(&sbom)]);
+    push_image(c, &repo, M1, &["v1"]);
+    let resp = c.get(&format!("/v2/{repo}/manifests/{}", sha256(&sbom)));
+    assert_eq!(resp.body, sbom, "artifactType and the empty config come back byte for byte");
+}
+
+pub fn referrers_follow_deletes_and_tags(c: &dyn Client, ns: &str) {
+    let repo = format!("{ns}/app");
+    push_image(c, &repo, M1, &["v1"]);
+    let sig = artifact("application/vnd.example.sig.v1", D1, "sig");
+    let digest = sha256(&sig);
+    expect(&put_manifest(c, &repo, &digest, &sig, OCI_MANIFEST), 201, "referrer by digest");
+    expect(&put_manifest(c, &repo, "sig-tag", &sig, OCI_MANIFEST), 201, "the referrer tagged");
+    let listed = || referrer_digests(&c.get(&format!("/v2/{repo}/referrers/{D1}")));
+    assert_eq!(listed(), [digest.clone()], "a tagged referrer is listed once");
+
+    expect(&c.delete(&format!("/v2/{repo}/manifests/{D1}")), 202, "delete the subject");
+    assert_eq!(listed(), [digest.clone()], "deleting the subject leaves its referrers");
+    push_image(c, &repo, M1, &["v1"]);
+    assert_eq!(listed(), [digest.clone()]);
+
+    expect(&c.delete(&format!("/v2/{repo}/manifests/{digest}")), 202, "delete the referrer");
+    assert!(listed().is_empty(), "a deleted referrer leaves its subject's index");
+}
