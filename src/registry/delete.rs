@@ -19,7 +19,7 @@ use super::manifests::{INDEXED, SUBJECT};
 use super::tags::{CONFIRMED, LINK_DIGEST, MARKER_STATE, link_target};
 use super::{Error, Registry, Result};
 use crate::oci::{Digest, RepoName, Tag};
-use crate::storage::{ListOptions, MAX_DELETE_KEYS, ObjectMeta, ObjectStore, PutOptions, paths};
+use crate::storage::{ListOptions, MAX_DELETE_KEYS, ObjectMeta, ObjectStore, PutMode, PutOptions, paths};
 
 /// How a delete found the tags it removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,11 +122,14 @@ impl<S: ObjectStore> Registry<S> {
         let read: Vec<Option<Tag>> = futures::stream::iter(unknown)
             .map(|tag| async move {
                 let key = paths::tag(name, &tag);
-                let Some((target, _)) = self.read_tag(&key).await? else {
+                let Some((target, etag)) = self.read_tag(&key).await? else {
                     return Ok(None);
                 };
-                self.add_link_metadata(&key, &target).await?;
-                Ok::<_, Error>((&target == digest).then_some(tag))
+                if &target == digest {
+                    return Ok(Some(tag));
+                }
+                self.add_link_metadata(&key, &target, etag).await?;
+                Ok::<_, Error>(None)
             })
             .buffer_unordered(self.config.delete_concurrency)
             .try_collect()
@@ -136,9 +139,11 @@ impl<S: ObjectStore> Registry<S> {
         Ok(matching)
     }
 
-    /// Rewrites a tag link with its digest in custom metadata, so later scans need not read it.
-    async fn add_link_metadata(&self, key: &str, target: &Digest) -> Result<()> {
+    /// Rewrites a tag link with its digest in custom metadata, so later scans need not read it;
+    /// only if the link is unchanged since it was read (a tag moved meanwhile is left alone).
+    async fn add_link_metadata(&self, key: &str, target: &Digest, etag: String) -> Result<()> {
         let options = PutOptions {
+            mode: PutMode::UpdateIfMatch(etag),
             custom: [(LINK_DIGEST.to_owned(), target.to_string())].into(),
             ..PutOptions::default()
         };

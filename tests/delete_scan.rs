@@ -1,0 +1,56 @@
+//! The full-scan fallback: a repository copied from another registry's bucket has no tag index,
+//! and a delete by digest still removes exactly the tags that point at the manifest.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use edge_registry::oci::{Digest, RepoName, Tag};
+use edge_registry::storage::{ObjectStore, PutOptions, paths};
+use support::cases::{D1, D2, M1, OCI_MANIFEST, m2, tag_list};
+use support::client::Client;
+use support::memory::MemoryClient;
+
+/// Writes a revision and tag links the way a copied bucket holds them: no index, and links
+/// with or without the digest in their metadata.
+fn seed_copied_repository(c: &MemoryClient) {
+    let name = RepoName::parse("t/app").unwrap();
+    let links = [("a", D1, true), ("b", D1, false), ("c", D2, false), ("d", D2, true)];
+    futures::executor::block_on(async {
+        for (digest, bytes) in [(D1, M1.to_vec()), (D2, m2())] {
+            let digest = Digest::parse(digest).unwrap();
+            let options =
+                PutOptions { content_type: Some(OCI_MANIFEST.into()), ..PutOptions::default() };
+            c.store.put(&paths::revision(&name, &digest), bytes, options).await.unwrap();
+        }
+        for (tag, digest, with_metadata) in links {
+            let key = paths::tag(&name, &Tag::parse(tag).unwrap());
+            let custom = if with_metadata {
+                BTreeMap::from([("digest".to_owned(), digest.to_owned())])
+            } else {
+                BTreeMap::new()
+            };
+            let options = PutOptions { custom, ..PutOptions::default() };
+            c.store.put(&key, digest.as_bytes().to_vec(), options).await.unwrap();
+        }
+        c.store.put(&paths::catalog_entry(&name), Vec::new(), PutOptions::default()).await.unwrap();
+    });
+}
+
+#[test]
+fn a_delete_without_the_index_scans_the_tags_and_removes_only_matching_ones() {
+    let c = MemoryClient::new();
+    seed_copied_repository(&c);
+    assert_eq!(tag_list(&c, "t/app", "").0, ["a", "b", "c", "d"]);
+
+    assert_eq!(c.delete(&format!("/v2/t/app/manifests/{D1}")).status, 202);
+    assert_eq!(tag_list(&c, "t/app", "").0, ["c", "d"]);
+    assert_eq!(c.get(&format!("/v2/t/app/manifests/{D1}")).status, 404);
+    let c_tag = c.head("/v2/t/app/manifests/c");
+    assert_eq!(c_tag.header("docker-content-digest"), Some(D2));
+
+    let name = RepoName::parse("t/app").unwrap();
+    let key = paths::tag(&name, &Tag::parse("c").unwrap());
+    let meta = futures::executor::block_on(c.store.head(&key)).unwrap().unwrap();
+    assert_eq!(meta.custom.get("digest").map(String::as_str), Some(D2), "the scan added metadata");
+}
