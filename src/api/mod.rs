@@ -1,6 +1,7 @@
 //! HTTP: routing, one module per OCI resource, and the one place errors become responses.
 
 pub mod errors;
+pub mod gc;
 pub mod http;
 pub mod log;
 pub mod route;
@@ -30,6 +31,10 @@ pub async fn handle<S: ObjectStore>(
 ) -> (Response<S::Body>, LogFields) {
     let mut log = LogFields::new(request.method.as_str(), &request.path);
     let result = match Route::parse(&request.path) {
+        None if request.path == gc::PATH => {
+            log.route = "gc";
+            gc::handle(registry, &request).await
+        }
         None => Err(ApiError::new(ErrorCode::NotFound, "not a registry path")),
         Some(Err(err)) => Err(err),
         Some(Ok(route)) => {

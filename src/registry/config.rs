@@ -10,11 +10,20 @@ pub struct Config {
     pub delete_concurrency: usize,
     /// `UPLOAD_TTL_SECONDS`: how long an idle upload session lives (default 24 hours).
     pub upload_ttl_ms: u64,
+    /// `GC_GRACE_SECONDS`: how old an unreferenced blob must be before garbage collection removes
+    /// it (default 24 hours). It must exceed the longest push: a blob uploaded longer ago than
+    /// this and not yet referenced by a manifest may be collected.
+    pub gc_grace_ms: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { delete_enabled: true, delete_concurrency: 6, upload_ttl_ms: 24 * 3600 * 1000 }
+        Self {
+            delete_enabled: true,
+            delete_concurrency: 6,
+            upload_ttl_ms: 24 * 3600 * 1000,
+            gc_grace_ms: 24 * 3600 * 1000,
+        }
     }
 }
 
@@ -47,6 +56,16 @@ impl Config {
                 }
             };
         }
+        if let Some(value) = var("GC_GRACE_SECONDS") {
+            config.gc_grace_ms = match value.trim().parse::<u64>() {
+                Ok(n) if n > 0 && n <= u64::MAX / 1000 => n * 1000,
+                _ => {
+                    return Err(format!(
+                        "GC_GRACE_SECONDS must be a positive integer, not {value:?}"
+                    ));
+                }
+            };
+        }
         Ok(config)
     }
 }
@@ -66,5 +85,8 @@ mod tests {
         assert!(with("DELETE_ENABLED", "maybe").is_err());
         assert!(!with("DELETE_ENABLED", "false").unwrap().delete_enabled);
         assert!(with("UPLOAD_TTL_SECONDS", "-1").is_err());
+        assert!(with("GC_GRACE_SECONDS", "0").is_err());
+        assert!(with("GC_GRACE_SECONDS", "1d").is_err());
+        assert_eq!(with("GC_GRACE_SECONDS", "3600").unwrap().gc_grace_ms, 3_600_000);
     }
 }

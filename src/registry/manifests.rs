@@ -104,7 +104,7 @@ impl<S: ObjectStore> Registry<S> {
         futures::stream::iter(checks)
             .map(|(key, digest)| async move {
                 match self.store.head(&key).await? {
-                    Some(_) => Ok(()),
+                    Some(meta) => self.keep_alive(&key, meta, digest).await,
                     None => Err(Error::ManifestBlobUnknown { digest: digest.to_string() }),
                 }
             })

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod config;
 pub mod delete;
 pub mod error;
+pub mod gc;
 mod listing;
 pub mod manifests;
 pub mod referrers;

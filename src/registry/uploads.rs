@@ -24,7 +24,7 @@ pub const PART_SIZE: u64 = 8 * 1024 * 1024;
 const _: () = assert!(PART_SIZE >= MIN_PART_SIZE);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct Session {
+pub(crate) struct Session {
     repository: String,
     /// The hash state so far ([`Hasher::save`]).
     hash: String,
@@ -46,6 +46,16 @@ impl Session {
             parts: Vec::new(),
             updated_ms: now_ms(),
         }
+    }
+
+    /// When a request last wrote to the session, in ms since the epoch (the Worker's clock).
+    pub(crate) fn updated_ms(&self) -> u64 {
+        self.updated_ms
+    }
+
+    /// The multipart upload under `data/<id>`, once the first part was written.
+    pub(crate) fn multipart(&self) -> Option<&str> {
+        self.multipart.as_deref()
     }
 
     /// Bytes received but not yet in a part: they are in the tail object.

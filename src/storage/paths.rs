@@ -8,7 +8,9 @@
 //! ├── data/<upload-id>                                 bytes of a blob assembled from parts
 //! ├── uploads/<upload-id>/state                        upload session (JSON)
 //! ├── uploads/<upload-id>/tail/<offset>                bytes received but not yet in a part
-//! ├── gc/...                                           collector progress and reports
+//! ├── gc/run.json                                      the collection run in progress (JSON)
+//! ├── gc/last-report.json                              the last run's report, for the dashboard
+//! ├── gc/clock                                         scratch: written, its time read, removed
 //! └── repositories/<name>/
 //!     ├── _layers/<alg>/<hex>/link                     blob linked here: custom {size, location}
 //!     └── _manifests/
@@ -75,6 +77,21 @@ pub fn upload_state(upload_id: &str) -> String {
 
 pub fn upload_tail(upload_id: &str, offset: u64) -> String {
     format!("{UPLOADS}{upload_id}/tail/{offset}")
+}
+
+/// Where a collection run keeps its progress between invocations.
+pub fn gc_run() -> String {
+    format!("{GC}run.json")
+}
+
+/// The report of the last collection run (finished or not).
+pub fn gc_last_report() -> String {
+    format!("{GC}last-report.json")
+}
+
+/// An empty object the collector writes to learn the storage's current time.
+pub fn gc_clock() -> String {
+    format!("{GC}clock")
 }
 
 pub fn repository(name: &RepoName) -> String {
