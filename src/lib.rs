@@ -1,6 +1,168 @@
 //! edge-registry: an OCI distribution registry for Cloudflare Workers, over R2 and KV.
+//!
+//! This file holds the Worker's entry points. They build the registry from the bindings and
+//! translate HTTP both ways; everything they call is runtime-free and runs on the host in tests.
+//! Bindings (wrangler.toml): the R2 bucket `BUCKET` holds all registry state, the KV namespace
+//! `KV` what may be eventually consistent, and `ASSETS` the dashboard in www/, which the platform
+//! serves itself for every path but `/v2/*`, `/token` and `/api/*`.
 
 pub mod api;
 pub mod oci;
 pub mod registry;
 pub mod storage;
+
+#[cfg(target_arch = "wasm32")]
+mod entry {
+    use worker::{
+        Context, Date, Env, ScheduleContext, ScheduledEvent, console_error, console_log, event,
+    };
+
+    use crate::api::{self, Body, BodyStream};
+    use crate::registry::{Config, Registry};
+    use crate::storage::{counted::Counted, r2::R2Store, suite};
+
+    /// The test-only route of [`storage_suite`].
+    const STORAGE_SUITE_PATH: &str = "/api/test/storage-suite";
+
+    #[event(start)]
+    fn start() {
+        console_error_panic_hook::set_once();
+    }
+
+    #[event(fetch)]
+    async fn fetch(
+        request: worker::Request,
+        env: Env,
+        _ctx: Context,
+    ) -> worker::Result<worker::Response> {
+        let started = Date::now().as_millis();
+
+        let config = match Config::from_vars(|name| string_binding(&env, name)) {
+            Ok(config) => config,
+            Err(message) => return Ok(misconfigured(&format!("configuration: {message}"))),
+        };
+        let bucket = match env.bucket("BUCKET") {
+            Ok(bucket) => bucket,
+            Err(error) => return Ok(misconfigured(&format!("R2 binding BUCKET: {error}"))),
+        };
+        let test_hooks = string_binding(&env, "TEST_HOOKS").as_deref() == Some("1");
+        if test_hooks && request.path() == STORAGE_SUITE_PATH {
+            return storage_suite(R2Store::new(bucket)).await;
+        }
+
+        let registry = Registry::new(Counted::new(R2Store::new(bucket)), config);
+
+        let request = api_request(request)?;
+        let (response, log) = api::handle(&registry, request).await;
+
+        let duration_ms = Date::now().as_millis().saturating_sub(started);
+        let line = log.to_json(duration_ms, registry.store().ops());
+        if log.level() == "error" {
+            console_error!("{line}");
+        } else {
+            console_log!("{line}");
+        }
+        worker_response(response)
+    }
+
+    #[event(scheduled)]
+    async fn scheduled(event: ScheduledEvent, _env: Env, _ctx: ScheduleContext) {
+        let line =
+            serde_json::json!({ "level": "info", "event": "scheduled", "cron": event.cron() });
+        console_log!("{line}");
+    }
+
+    /// Runs the storage behaviour suite against R2 and answers each case's outcome as JSON. Only
+    /// with the binding `TEST_HOOKS = "1"`, which the end-to-end launcher sets and wrangler.toml
+    /// does not: R2 is held to the rules the memory store enforces on the host.
+    async fn storage_suite(store: R2Store) -> worker::Result<worker::Response> {
+        let prefix = format!("_test/storage-suite/{}", Date::now().as_millis());
+        let outcomes = suite::run(&store, &prefix).await;
+
+        let cases: Vec<_> = outcomes
+            .iter()
+            .map(|(name, result)| serde_json::json!({ "case": name, "error": result.as_ref().err() }))
+            .collect();
+        worker::Response::from_json(&cases)
+    }
+
+    /// A `[vars]` entry or a secret, as the configuration reads them.
+    fn string_binding(env: &Env, name: &str) -> Option<String> {
+        let var = env.var(name).ok().map(|v| v.to_string());
+        var.or_else(|| env.secret(name).ok().map(|s| s.to_string()))
+    }
+
+    /// The answer when the Worker's own setup is broken: an OCI error envelope and a log line.
+    fn misconfigured(message: &str) -> worker::Response {
+        console_error!("{}", serde_json::json!({ "level": "error", "error": message }));
+
+        let body = serde_json::json!({
+            "errors": [{ "code": "UNKNOWN", "message": "the registry is misconfigured" }]
+        });
+        let headers = worker::Headers::new();
+        let _ = headers.set("content-type", "application/json");
+        worker::Response::builder()
+            .with_status(500)
+            .with_headers(headers)
+            .fixed(body.to_string().into_bytes())
+    }
+
+    fn api_request(mut request: worker::Request) -> worker::Result<api::Request> {
+        use futures::StreamExt as _;
+
+        // `worker::Method` turns methods it does not know into GET: read the raw one.
+        let method = http::Method::from_bytes(request.inner().method().as_bytes())
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        // The runtime hands over a serialized WHATWG URL: `?` in the path is escaped, so the first
+        // one opens the query. Splitting it here keeps the url crate (and its IDNA tables) out of
+        // the bundle.
+        let raw_path = request.path();
+        let path = percent_encoding::percent_decode_str(&raw_path).decode_utf8_lossy().into_owned();
+        let url = request.inner().url();
+        let query = url.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(q));
+
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in request.headers().entries() {
+            let name = http::HeaderName::from_bytes(name.as_bytes());
+            let value = http::HeaderValue::from_bytes(value.as_bytes());
+            if let (Ok(name), Ok(value)) = (name, value) {
+                headers.append(name, value);
+            }
+        }
+
+        // Chunks arrive as the client sends them; nothing here buffers the body.
+        let body: BodyStream = if request.inner().body().is_some() {
+            Box::pin(request.stream()?.map(|chunk| chunk.map_err(|e| e.to_string())))
+        } else {
+            Box::pin(futures::stream::empty())
+        };
+
+        Ok(api::Request { method, path, query: query.to_owned(), headers, body })
+    }
+
+    fn worker_response(
+        response: api::Response<worker::Object>,
+    ) -> worker::Result<worker::Response> {
+        let headers = worker::Headers::new();
+        for (name, value) in &response.headers {
+            // The API writes visible ASCII only; a value that is not is dropped, not garbled.
+            if let Ok(value) = value.to_str() {
+                headers.append(name.as_str(), value)?;
+            }
+        }
+
+        // A HEAD answer keeps the Content-Length the API set: workerd sends it as is when the
+        // body is empty.
+        let builder =
+            worker::Response::builder().with_status(response.status.as_u16()).with_headers(headers);
+        Ok(match response.body {
+            Body::Empty => builder.empty(),
+            Body::Bytes(bytes) => builder.fixed(bytes),
+            // The R2 body goes to the runtime as a stream: no byte of it passes through wasm.
+            Body::Object(object) => match object.body() {
+                Some(body) => builder.body(body.response_body()?),
+                None => builder.empty(),
+            },
+        })
+    }
+}

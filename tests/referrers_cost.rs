@@ -16,7 +16,8 @@ fn listing_a_thousand_referrers_costs_at_most_twelve_operations() {
         assert_eq!(put_manifest(&c, repo, &sha256(&body), &body, OCI_MANIFEST).status, 201);
     }
 
-    let (resp, ops) = c.send_counted("GET", &format!("/v2/{repo}/referrers/{D1}"), &[], ReqBody::Empty);
+    let (resp, ops) =
+        c.send_counted("GET", &format!("/v2/{repo}/referrers/{D1}"), &[], ReqBody::Empty);
     assert_eq!(resp.status, 200);
     assert_eq!(resp.json()["manifests"].as_array().map(Vec::len), Some(1000));
     assert_eq!(resp.header("link"), None);

@@ -3,10 +3,10 @@
 use http::header::{ACCEPT_RANGES, CONTENT_RANGE, CONTENT_TYPE, ETAG, RANGE};
 use http::{Method, StatusCode};
 
+use super::Request;
 use super::errors::{ApiError, ErrorCode};
 use super::http::Body;
 use super::reply::Reply;
-use super::Request;
 use crate::oci::{Digest, RepoName};
 use crate::registry::Registry;
 use crate::storage::{ByteRange, ObjectStore};

@@ -10,11 +10,11 @@ use http::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use http::{Method, StatusCode};
 use serde_json::Value;
 
+use super::Request;
 use super::blobs::DOCKER_CONTENT_DIGEST;
 use super::errors::{ApiError, ErrorCode};
 use super::http::Body;
 use super::reply::Reply;
-use super::Request;
 use crate::oci::{Reference, RepoName, media};
 use crate::registry::manifests::{MAX_MANIFEST_SIZE, StoredManifest};
 use crate::registry::{Error, Registry};
@@ -88,11 +88,15 @@ async fn get<S: ObjectStore>(
             manifest = registry.get_manifest(name, &Reference::Digest(child), true).await?;
         }
         if !types.contains(&manifest.media_type)
-            && (manifest.media_type == media::OCI_MANIFEST || manifest.media_type == media::OCI_INDEX)
+            && (manifest.media_type == media::OCI_MANIFEST
+                || manifest.media_type == media::OCI_INDEX)
         {
             return Err(ApiError::new(
                 ErrorCode::ManifestUnknown,
-                format!("the manifest is {}, which the Accept header does not list", manifest.media_type),
+                format!(
+                    "the manifest is {}, which the Accept header does not list",
+                    manifest.media_type
+                ),
             ));
         }
     }
@@ -149,4 +153,3 @@ async fn put<S: ObjectStore>(
         None => reply,
     })
 }
-

@@ -81,10 +81,9 @@ async fn dispatch<S: ObjectStore>(
         (Route::Referrers(name, digest), Method::GET) => {
             referrers::list(registry, &name, &digest, &request).await
         }
-        (_, method) => Err(ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            format!("{method} is not allowed here"),
-        )),
+        (_, method) => {
+            Err(ApiError::new(ErrorCode::MethodNotAllowed, format!("{method} is not allowed here")))
+        }
     }
 }
 

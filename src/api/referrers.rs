@@ -24,7 +24,8 @@ pub async fn list<S: ObjectStore>(
         Some(last) => Some(parse_digest(&last)?),
         None => None,
     };
-    let page = registry.list_referrers(name, &subject, artifact_type.as_deref(), after.as_ref()).await?;
+    let page =
+        registry.list_referrers(name, &subject, artifact_type.as_deref(), after.as_ref()).await?;
     let mut reply = Reply::json(StatusCode::OK, referrers_index(page.descriptors).to_string())
         .header(CONTENT_TYPE, media::OCI_INDEX);
     if let Some(next) = page.next {
@@ -32,7 +33,10 @@ pub async fn list<S: ObjectStore>(
             let t: String = form_urlencoded::byte_serialize(t.as_bytes()).collect();
             format!("&artifactType={t}")
         });
-        let link = format!("</v2/{name}/referrers/{subject}?last={next}{}>; rel=\"next\"", filter.unwrap_or_default());
+        let link = format!(
+            "</v2/{name}/referrers/{subject}?last={next}{}>; rel=\"next\"",
+            filter.unwrap_or_default()
+        );
         reply = reply.header(http::header::LINK, link);
     }
     Ok(match artifact_type {

@@ -53,9 +53,10 @@ impl Route {
 
     pub fn reference(&self) -> Option<&str> {
         match self {
-            Self::Manifest(_, r) | Self::Blob(_, r) | Self::Upload(_, r) | Self::Referrers(_, r) => {
-                Some(r)
-            }
+            Self::Manifest(_, r)
+            | Self::Blob(_, r)
+            | Self::Upload(_, r)
+            | Self::Referrers(_, r) => Some(r),
             _ => None,
         }
     }
@@ -118,17 +119,31 @@ mod tests {
         assert_eq!(parse("/v2/"), Route::Base);
         assert_eq!(parse("/v2/_catalog"), Route::Catalog);
         assert_eq!(parse("/v2/a/b/c/d/e/f/tags/list"), Route::Tags(name("a/b/c/d/e/f")));
-        assert_eq!(parse("/v2/x/manifests/manifests/v1"), Route::Manifest(name("x/manifests"), "v1".into()));
-        assert_eq!(parse("/v2/x/blobs/blobs/sha256:a"), Route::Blob(name("x/blobs"), "sha256:a".into()));
+        assert_eq!(
+            parse("/v2/x/manifests/manifests/v1"),
+            Route::Manifest(name("x/manifests"), "v1".into())
+        );
+        assert_eq!(
+            parse("/v2/x/blobs/blobs/sha256:a"),
+            Route::Blob(name("x/blobs"), "sha256:a".into())
+        );
         assert_eq!(parse("/v2/x/tags/tags/list"), Route::Tags(name("x/tags")));
         assert_eq!(parse("/v2/x/blobs/uploads/"), Route::Uploads(name("x")));
         assert_eq!(parse("/v2/x/blobs/uploads/abc"), Route::Upload(name("x"), "abc".into()));
-        assert_eq!(parse("/v2/x/referrers/sha256:a"), Route::Referrers(name("x"), "sha256:a".into()));
+        assert_eq!(
+            parse("/v2/x/referrers/sha256:a"),
+            Route::Referrers(name("x"), "sha256:a".into())
+        );
     }
 
     #[test]
     fn bad_names_and_paths_are_errors_not_panics() {
-        for path in ["/v2/Test/x/tags/list", "/v2/a//b/tags/list", "/v2/a/-b/tags/list", "/v2/blobs/uploads/"] {
+        for path in [
+            "/v2/Test/x/tags/list",
+            "/v2/a//b/tags/list",
+            "/v2/a/-b/tags/list",
+            "/v2/blobs/uploads/",
+        ] {
             let err = Route::parse(path).unwrap().unwrap_err();
             assert_eq!(err.code, ErrorCode::NameInvalid, "{path}");
         }

@@ -19,7 +19,9 @@ use super::manifests::{INDEXED, SUBJECT};
 use super::tags::{CONFIRMED, LINK_DIGEST, MARKER_STATE, link_target};
 use super::{Error, Registry, Result};
 use crate::oci::{Digest, RepoName, Tag};
-use crate::storage::{ListOptions, MAX_DELETE_KEYS, ObjectMeta, ObjectStore, PutMode, PutOptions, paths};
+use crate::storage::{
+    ListOptions, MAX_DELETE_KEYS, ObjectMeta, ObjectStore, PutMode, PutOptions, paths,
+};
 
 /// How a delete found the tags it removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

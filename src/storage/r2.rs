@@ -5,13 +5,13 @@
 //! picks the [`StorageErrorKind`]. A put whose `onlyIf` condition fails resolves to `null`
 //! rather than failing, which is how [`PutMode`] conditions surface as `Ok(None)`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use worker::{Bucket, Conditional, HttpMetadata, Include, Object, Range};
 
 use super::{
-    ByteRange, Checksum, ListOptions, ListPage, MAX_DELETE_KEYS, ObjectMeta, ObjectStore, PutMode,
-    PutOptions, StorageError, StorageErrorKind, StorageResult, UploadedPart,
+    ByteRange, Checksum, ListOptions, ListPage, MAX_DELETE_KEYS, MAX_LIST_KEYS, ObjectMeta,
+    ObjectStore, PutMode, PutOptions, StorageError, StorageErrorKind, StorageResult, UploadedPart,
 };
 
 /// R2 error codes (the number at the end of the message) and what they mean to the registry.
@@ -80,9 +80,7 @@ impl ObjectStore for R2Store {
             .bucket
             .put(key, bytes)
             .http_metadata(http_metadata(options.content_type))
-            .custom_metadata(
-                options.custom.into_iter().collect::<std::collections::HashMap<_, _>>(),
-            );
+            .custom_metadata(HashMap::from_iter(options.custom));
 
         request = match options.checksum {
             Some(Checksum::Sha256(hash)) => request.sha256(hash),
@@ -125,8 +123,10 @@ impl ObjectStore for R2Store {
         if let Some(cursor) = &options.cursor {
             request = request.cursor(cursor.clone());
         }
+        // R2 refuses a limit over 1,000 where the memory store clamps it: clamp here too. With
+        // metadata R2 returns fewer keys a page by itself.
         if options.limit > 0 {
-            request = request.limit(options.limit);
+            request = request.limit(options.limit.min(MAX_LIST_KEYS));
         }
         if options.include_metadata {
             request = request.include(vec![Include::CustomMetadata, Include::HttpMetadata]);
@@ -157,9 +157,7 @@ impl ObjectStore for R2Store {
             .bucket
             .create_multipart_upload(key)
             .http_metadata(http_metadata(options.content_type))
-            .custom_metadata(
-                options.custom.into_iter().collect::<std::collections::HashMap<_, _>>(),
-            )
+            .custom_metadata(HashMap::from_iter(options.custom))
             .execute()
             .await
             .map_err(|e| error("create_multipart", key, e))?;

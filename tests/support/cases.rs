@@ -495,7 +495,11 @@ pub fn referrers_follow_deletes_and_tags(c: &dyn Client, ns: &str) {
     assert_eq!(listed(), std::slice::from_ref(&digest), "a tagged referrer is listed once");
 
     expect(&c.delete(&format!("/v2/{repo}/manifests/{D1}")), 202, "delete the subject");
-    assert_eq!(listed(), std::slice::from_ref(&digest), "deleting the subject leaves its referrers");
+    assert_eq!(
+        listed(),
+        std::slice::from_ref(&digest),
+        "deleting the subject leaves its referrers"
+    );
     push_image(c, &repo, M1, &["v1"]);
     assert_eq!(listed(), std::slice::from_ref(&digest));
 

@@ -35,7 +35,9 @@ impl MemoryClient {
                 request = request.header("content-length", &bytes.len().to_string());
                 Box::pin(futures::stream::iter(vec![Ok(bytes)]))
             }
-            ReqBody::Streamed(chunks) => Box::pin(futures::stream::iter(chunks.into_iter().map(Ok))),
+            ReqBody::Streamed(chunks) => {
+                Box::pin(futures::stream::iter(chunks.into_iter().map(Ok)))
+            }
         };
         for (name, value) in headers {
             if let Ok(name) = http::HeaderName::from_bytes(name.as_bytes()) {

@@ -5,3 +5,4 @@
 pub mod cases;
 pub mod client;
 pub mod memory;
+pub mod worker;

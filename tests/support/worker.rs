@@ -75,6 +75,7 @@ impl Worker {
         let agent = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
+            .allow_non_standard_methods(true)
             .timeout_global(Some(REQUEST_TIMEOUT))
             .build()
             .into();
@@ -98,7 +99,8 @@ impl Worker {
         &self.url
     }
 
-    /// A client that reports every status as a response, never as an error.
+    /// A client that reports every status as a response, never as an error, follows no
+    /// redirect and sends any method.
     pub fn agent(&self) -> &Agent {
         &self.agent
     }
@@ -126,7 +128,8 @@ impl Drop for Worker {
 
 impl Client for Worker {
     fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: ReqBody) -> Resp {
-        let mut request = http::Request::builder().method(method).uri(format!("{}{path}", self.url));
+        let mut request =
+            http::Request::builder().method(method).uri(format!("{}{path}", self.url));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -140,10 +143,12 @@ impl Client for Worker {
             ReqBody::Bytes(bytes) => self.agent.run(request.body(bytes).expect("a valid request")),
             // A reader of unknown length goes out with chunked transfer encoding.
             ReqBody::Streamed(chunks) => {
-                let reader = chunks.into_iter().map(Cursor::new).fold(
-                    Box::new(std::io::empty()) as Box<dyn Read + Send>,
-                    |all, chunk| Box::new(all.chain(chunk)),
-                );
+                let reader = chunks
+                    .into_iter()
+                    .map(Cursor::new)
+                    .fold(Box::new(std::io::empty()) as Box<dyn Read + Send>, |all, chunk| {
+                        Box::new(all.chain(chunk))
+                    });
                 let body = SendBody::from_owned_reader(reader);
                 self.agent.run(request.body(body).expect("a valid request"))
             }
