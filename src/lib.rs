@@ -7,6 +7,7 @@
 //! serves itself for every path but `/v2/*`, `/token` and `/api/*`.
 
 pub mod api;
+pub mod auth;
 pub mod oci;
 pub mod registry;
 pub mod storage;
@@ -17,7 +18,10 @@ mod entry {
         Context, Date, Env, ScheduleContext, ScheduledEvent, console_error, console_log, event,
     };
 
+    use serde_json::json;
+
     use crate::api::{self, Body, BodyStream};
+    use crate::registry::gc::GcOptions;
     use crate::registry::{Config, Registry};
     use crate::storage::{counted::Counted, r2::R2Store, suite};
 
@@ -37,20 +41,14 @@ mod entry {
     ) -> worker::Result<worker::Response> {
         let started = Date::now().as_millis();
 
-        let config = match Config::from_vars(|name| string_binding(&env, name)) {
-            Ok(config) => config,
-            Err(message) => return Ok(misconfigured(&format!("configuration: {message}"))),
-        };
-        let bucket = match env.bucket("BUCKET") {
-            Ok(bucket) => bucket,
-            Err(error) => return Ok(misconfigured(&format!("R2 binding BUCKET: {error}"))),
+        let registry = match registry(&env) {
+            Ok(registry) => registry,
+            Err(message) => return misconfigured(&message),
         };
         let test_hooks = string_binding(&env, "TEST_HOOKS").as_deref() == Some("1");
         if test_hooks && request.path() == STORAGE_SUITE_PATH {
-            return storage_suite(R2Store::new(bucket)).await;
+            return storage_suite(registry.store().inner()).await;
         }
-
-        let registry = Registry::new(Counted::new(R2Store::new(bucket)), config);
 
         let request = api_request(request)?;
         let (response, log) = api::handle(&registry, request).await;
@@ -65,23 +63,55 @@ mod entry {
         worker_response(response)
     }
 
+    /// The Cron Trigger: one slice of garbage collection (progress is kept in R2, so the next
+    /// trigger continues a run this one could not finish).
     #[event(scheduled)]
-    async fn scheduled(event: ScheduledEvent, _env: Env, _ctx: ScheduleContext) {
-        let line =
-            serde_json::json!({ "level": "info", "event": "scheduled", "cron": event.cron() });
-        console_log!("{line}");
+    async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+        let started = Date::now().as_millis();
+        let registry = match registry(&env) {
+            Ok(registry) => registry,
+            Err(message) => {
+                console_error!("{}", json!({ "level": "error", "event": "gc", "error": message }));
+                return;
+            }
+        };
+
+        let result = registry.collect_garbage(GcOptions::default()).await;
+        let duration_ms = Date::now().as_millis().saturating_sub(started);
+        let ops = registry.store().ops();
+        match result {
+            Ok(report) => console_log!(
+                "{}",
+                json!({ "level": "info", "event": "gc", "cron": event.cron(),
+                        "duration_ms": duration_ms, "storage_ops": ops, "report": report })
+            ),
+            Err(err) => console_error!(
+                "{}",
+                json!({ "level": "error", "event": "gc", "cron": event.cron(),
+                        "duration_ms": duration_ms, "storage_ops": ops, "error": err.to_string(),
+                        "cause": std::error::Error::source(&err).map(ToString::to_string) })
+            ),
+        }
+    }
+
+    /// The registry over this request's bindings, counting its storage operations.
+    fn registry(env: &Env) -> Result<Registry<Counted<R2Store>>, String> {
+        let config = Config::from_vars(|name| string_binding(env, name))
+            .map_err(|message| format!("configuration: {message}"))?;
+        let bucket = env.bucket("BUCKET").map_err(|e| format!("R2 binding BUCKET: {e}"))?;
+        Ok(Registry::new(Counted::new(R2Store::new(bucket)), config))
     }
 
     /// Runs the storage behaviour suite against R2 and answers each case's outcome as JSON. Only
     /// with the binding `TEST_HOOKS = "1"`, which the end-to-end launcher sets and wrangler.toml
     /// does not: R2 is held to the rules the memory store enforces on the host.
-    async fn storage_suite(store: R2Store) -> worker::Result<worker::Response> {
+    async fn storage_suite(store: &R2Store) -> worker::Result<worker::Response> {
         let prefix = format!("_test/storage-suite/{}", Date::now().as_millis());
-        let outcomes = suite::run(&store, &prefix).await;
+        let outcomes = suite::run(store, &prefix).await;
 
         let cases: Vec<_> = outcomes
             .iter()
-            .map(|(name, result)| serde_json::json!({ "case": name, "error": result.as_ref().err() }))
+            .map(|(name, result)| json!({ "case": name, "error": result.as_ref().err() }))
             .collect();
         worker::Response::from_json(&cases)
     }
@@ -93,18 +123,9 @@ mod entry {
     }
 
     /// The answer when the Worker's own setup is broken: an OCI error envelope and a log line.
-    fn misconfigured(message: &str) -> worker::Response {
-        console_error!("{}", serde_json::json!({ "level": "error", "error": message }));
-
-        let body = serde_json::json!({
-            "errors": [{ "code": "UNKNOWN", "message": "the registry is misconfigured" }]
-        });
-        let headers = worker::Headers::new();
-        let _ = headers.set("content-type", "application/json");
-        worker::Response::builder()
-            .with_status(500)
-            .with_headers(headers)
-            .fixed(body.to_string().into_bytes())
+    fn misconfigured(message: &str) -> worker::Result<worker::Response> {
+        console_error!("{}", json!({ "level": "error", "error": message }));
+        worker_response(api::misconfigured())
     }
 
     fn api_request(mut request: worker::Request) -> worker::Result<api::Request> {

@@ -9,7 +9,7 @@ fn the_memory_store_behaves_like_r2() {
     let outcomes = futures::executor::block_on(suite::run(&store, "suite"));
     let failures: Vec<_> = outcomes.iter().filter(|(_, r)| r.is_err()).collect();
     assert!(failures.is_empty(), "{failures:#?}");
-    assert_eq!(outcomes.len(), 10);
+    assert_eq!(outcomes.len(), 11);
 }
 
 #[test]

@@ -87,6 +87,13 @@ async fn dispatch<S: ObjectStore>(
     }
 }
 
+/// The answer when the Worker's own setup is broken (bindings, configuration); the cause goes
+/// to the log, not to the client.
+pub fn misconfigured<B>() -> Response<B> {
+    let err = ApiError::new(ErrorCode::Internal, "the registry is misconfigured; see its log");
+    Reply::error(&err).into_response()
+}
+
 /// The value of query parameter `key`, percent-decoded.
 pub(crate) fn query_param(request: &Request, key: &str) -> Option<String> {
     form_urlencoded::parse(request.query.as_bytes())

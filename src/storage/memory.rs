@@ -116,17 +116,21 @@ fn checksum_matches(checksum: &Checksum, bytes: &[u8]) -> bool {
     }
 }
 
-fn slice(bytes: &[u8], range: Option<ByteRange>) -> Vec<u8> {
+/// The bytes of `range`; R2 refuses a range that selects nothing (an offset at or past the end,
+/// a zero length or suffix, any range of an empty object), and so does this.
+fn slice(key: &str, bytes: &[u8], range: Option<ByteRange>) -> StorageResult<Vec<u8>> {
     let len = bytes.len() as u64;
     let (start, end) = match range {
         None => (0, len),
         Some(ByteRange::From { offset, length }) => {
-            let start = offset.min(len);
-            (start, length.map_or(len, |l| (start + l).min(len)))
+            (offset, length.map_or(len, |l| offset.saturating_add(l).min(len)))
         }
         Some(ByteRange::Suffix(n)) => (len.saturating_sub(n), len),
     };
-    bytes[start as usize..end as usize].to_vec()
+    if range.is_some() && (start >= len || end <= start) {
+        return Err(refused("get", key, "the range is not satisfiable"));
+    }
+    Ok(bytes[start as usize..end as usize].to_vec())
 }
 
 impl ObjectStore for MemoryStore {
@@ -144,7 +148,10 @@ impl ObjectStore for MemoryStore {
     ) -> StorageResult<Option<(ObjectMeta, Vec<u8>)>> {
         self.begin("get", key)?;
         let state = self.state.borrow();
-        Ok(state.objects.get(key).map(|s| (s.meta.clone(), slice(&s.bytes, range))))
+        match state.objects.get(key) {
+            Some(stored) => Ok(Some((stored.meta.clone(), slice(key, &stored.bytes, range)?))),
+            None => Ok(None),
+        }
     }
 
     async fn get_bytes(&self, key: &str) -> StorageResult<Option<(ObjectMeta, Vec<u8>)>> {
@@ -261,6 +268,9 @@ impl ObjectStore for MemoryStore {
     async fn create_multipart(&self, key: &str, options: PutOptions) -> StorageResult<String> {
         self.begin("create_multipart", key)?;
         check_metadata("create_multipart", key, &options)?;
+        if options.mode != PutMode::Overwrite || options.checksum.is_some() {
+            return Err(refused("create_multipart", key, "no condition or checksum on multipart"));
+        }
         let mut state = self.state.borrow_mut();
         let id = format!("upload-{}", Self::next_etag(&mut state));
         let upload = Multipart { key: key.to_owned(), options, parts: BTreeMap::new() };
@@ -356,13 +366,11 @@ impl ObjectStore for MemoryStore {
     async fn abort_multipart(&self, key: &str, upload_id: &str) -> StorageResult<()> {
         self.begin("abort_multipart", key)?;
         let mut state = self.state.borrow_mut();
-        match state.uploads.get(upload_id) {
-            Some(upload) if upload.key == key => {
-                state.uploads.remove(upload_id);
-                Ok(())
-            }
-            _ => Err(no_such_upload("abort_multipart", key)),
+        // R2 answers an abort of a completed or aborted upload with success.
+        if state.uploads.get(upload_id).is_some_and(|upload| upload.key == key) {
+            state.uploads.remove(upload_id);
         }
+        Ok(())
     }
 }
 

@@ -32,6 +32,7 @@ pub async fn run<S: ObjectStore>(store: &S, prefix: &str) -> Vec<Outcome> {
         ("multipart_assembles_parts", multipart(store, prefix).await),
         ("multipart_refuses_small_parts", small_parts(store, prefix).await),
         ("aborted_uploads_are_gone", aborted(store, prefix).await),
+        ("empty_ranges_are_refused", empty_ranges(store, prefix).await),
     ]
 }
 
@@ -210,5 +211,17 @@ async fn aborted<S: ObjectStore>(store: &S, prefix: &str) -> Result<(), String> 
     let after = store.upload_part(&key, &id, 2, vec![0; 16]).await;
     ensure!(after.is_err(), "a part was accepted after abort");
     ensure!(store.head(&key).await.map_err(e)?.is_none(), "an aborted upload left an object");
+    Ok(())
+}
+
+async fn empty_ranges<S: ObjectStore>(store: &S, prefix: &str) -> Result<(), String> {
+    let key = format!("{prefix}/short");
+    store.put(&key, b"0123".to_vec(), PutOptions::default()).await.map_err(e)?;
+    let past_end = ByteRange::From { offset: 4, length: None };
+    ensure!(store.get(&key, Some(past_end)).await.is_err(), "a range past the end was served");
+    let empty = format!("{prefix}/empty");
+    store.put(&empty, Vec::new(), PutOptions::default()).await.map_err(e)?;
+    ensure!(store.get(&empty, Some(ByteRange::Suffix(1))).await.is_err(), "a range of nothing");
+    ensure!(store.get(&empty, None).await.map_err(e)?.is_some(), "an empty object reads whole");
     Ok(())
 }
