@@ -7,7 +7,6 @@
 //! serves itself for every path but `/v2/*`, `/token` and `/api/*`.
 
 pub mod api;
-pub mod auth;
 pub mod oci;
 pub mod registry;
 pub mod storage;
