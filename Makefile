@@ -25,7 +25,8 @@ HOST_TESTS := $(filter-out e2e_%,$(TEST_FILES))
 help:
 	@echo "make install   toolchain and npm packages (idempotent)"
 	@echo "make build     the Worker into build/ (release wasm)"
-	@echo "make dev       serve it on http://127.0.0.1:$(PORT) with local R2/KV in .wrangler/state"
+	@echo "make dev       serve it on http://127.0.0.1:$(PORT) with local R2/KV in .wrangler/state;"
+	@echo "               the first run writes an administrator's credentials to .dev.vars"
 	@echo "make test      fmt, clippy (host and wasm32), host tests, build, end-to-end tests"
 	@echo "make bench     the benchmarks in benches/"
 	@echo "make dry-run   bundle the Worker as deploy would and print its size"
@@ -50,6 +51,7 @@ build: install
 
 # wrangler dev behind a pass-through that refuses TLS at once (see scripts/dev.mjs).
 dev: install build
+	PORT=$(PORT) node scripts/dev-vars.mjs
 	PORT=$(PORT) node scripts/dev.mjs
 
 test: install
@@ -62,7 +64,9 @@ test: install
 	$(if $(E2E_TESTS),cargo test $(foreach t,$(E2E_TESTS),--test $(t)),@echo "no tests/e2e_*.rs")
 
 # Every file in benches/ (not the library's unit tests, which `--benches` would list as ignored).
-bench:
+# benches/e2e.rs measures the built Worker under workerd, so it is built first.
+bench: install
+	scripts/build.sh
 	cargo bench --bench '*'
 
 dry-run: install

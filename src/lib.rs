@@ -7,6 +7,7 @@
 //! serves itself for every path but `/v2/*`, `/token` and `/api/*`.
 
 pub mod api;
+pub mod auth;
 pub mod oci;
 pub mod registry;
 pub mod storage;
@@ -20,9 +21,10 @@ mod entry {
     use serde_json::json;
 
     use crate::api::{self, Body, BodyStream};
+    use crate::auth::{Auth, AuthConfig};
     use crate::registry::gc::GcOptions;
     use crate::registry::{Config, Registry};
-    use crate::storage::{counted::Counted, r2::R2Store, suite};
+    use crate::storage::{counted::Counted, kv::WorkersKv, r2::R2Store, suite};
 
     /// The test-only route of [`storage_suite`].
     const STORAGE_SUITE_PATH: &str = "/api/test/storage-suite";
@@ -49,8 +51,13 @@ mod entry {
             return storage_suite(registry.store().inner()).await;
         }
 
+        let auth = match auth(&env, &origin(&request)) {
+            Ok(auth) => auth,
+            Err(message) => return misconfigured(&message),
+        };
+
         let request = api_request(request)?;
-        let (response, log) = api::handle(&registry, request).await;
+        let (response, log) = api::handle(&registry, &auth, request).await;
 
         let duration_ms = Date::now().as_millis().saturating_sub(started);
         let line = log.to_json(duration_ms, registry.store().ops());
@@ -99,6 +106,31 @@ mod entry {
             .map_err(|message| format!("configuration: {message}"))?;
         let bucket = env.bucket("BUCKET").map_err(|e| format!("R2 binding BUCKET: {e}"))?;
         Ok(Registry::new(Counted::new(R2Store::new(bucket)), config))
+    }
+
+    /// Access control over this request's secrets and the KV namespace `KV`. Says once per
+    /// isolate how tokens are signed.
+    fn auth(env: &Env, origin: &str) -> Result<Auth<WorkersKv>, String> {
+        static ANNOUNCED: std::sync::Once = std::sync::Once::new();
+
+        let config = AuthConfig::from_vars(|name| string_binding(env, name))
+            .map_err(|message| format!("access control: {message}"))?;
+        let kv = env.kv("KV").map_err(|e| format!("KV binding KV: {e}"))?;
+        ANNOUNCED.call_once(|| {
+            let line = json!({ "level": "info", "event": "auth", "admin": config.admin.is_some(),
+                               "tokens": config.key_description() });
+            console_log!("{line}");
+        });
+        Ok(Auth::new(config, WorkersKv::new(kv), origin))
+    }
+
+    /// `scheme://host[:port]` of the request's URL: where clients reach this registry, and so
+    /// where its token realm is.
+    fn origin(request: &worker::Request) -> String {
+        let url = request.inner().url();
+        let (scheme, rest) = url.split_once("://").unwrap_or(("https", url.as_str()));
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        format!("{scheme}://{host}")
     }
 
     /// Runs the storage behaviour suite against R2 and answers each case's outcome as JSON. Only
@@ -157,7 +189,7 @@ mod entry {
             Box::pin(futures::stream::empty())
         };
 
-        Ok(api::Request { method, path, query: query.to_owned(), headers, body })
+        Ok(api::Request { method, path, query: query.to_owned(), headers, body, principal: None })
     }
 
     fn worker_response(

@@ -3,6 +3,7 @@
 use http::StatusCode;
 use serde_json::json;
 
+use crate::auth::{Denial, DenialKind};
 use crate::registry::Error;
 
 /// The error codes of the distribution spec, plus the two this registry adds for its limits.
@@ -62,13 +63,16 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
-    /// For server faults: the cause, logged but not sent.
+    /// For server faults and refusals: the cause, logged but not sent.
     pub cause: Option<String>,
+    /// The `WWW-Authenticate` value saying how to authenticate: on every 401, and on a 403 for
+    /// a token that lacks scopes its holder could get in another.
+    pub challenge: Option<String>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), cause: None }
+        Self { code, message: message.into(), cause: None, challenge: None }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -105,6 +109,19 @@ impl From<Error> for ApiError {
             Error::Storage(storage) => Some(storage.to_string()),
             _ => None,
         };
-        Self { code, message: err.to_string(), cause }
+        Self { code, message: err.to_string(), cause, challenge: None }
+    }
+}
+
+impl From<Denial> for ApiError {
+    /// 401 `UNAUTHORIZED` with its challenge, 403 `DENIED`, or a fault; why goes to the log.
+    fn from(denial: Denial) -> Self {
+        let code = match denial.kind {
+            DenialKind::Unauthorized => ErrorCode::Unauthorized,
+            DenialKind::Forbidden => ErrorCode::Denied,
+            DenialKind::Unavailable => ErrorCode::Internal,
+        };
+        let cause = Some(denial.reason).filter(|reason| *reason != denial.message);
+        Self { code, message: denial.message, cause, challenge: denial.challenge }
     }
 }

@@ -11,6 +11,7 @@ use http::{Method, StatusCode};
 use super::errors::{ApiError, ErrorCode};
 use super::reply::Reply;
 use super::{Request, query_param};
+use crate::auth::{Action, Principal};
 use crate::registry::Registry;
 use crate::registry::gc::GcOptions;
 use crate::storage::ObjectStore;
@@ -18,9 +19,14 @@ use crate::storage::ObjectStore;
 pub const PATH: &str = "/api/gc";
 
 /// The one place that decides who may collect garbage: an account allowed to delete in every
-/// repository. The access-control work fills it in; until then every caller may.
-fn authorize(_request: &Request) -> Result<(), ApiError> {
-    Ok(())
+/// repository. Anonymous callers are asked to sign in; other accounts are refused.
+fn authorize(request: &Request) -> Result<(), ApiError> {
+    if request.may_everywhere(Action::Delete) {
+        return Ok(());
+    }
+    let anonymous = request.principal.as_ref().is_none_or(Principal::is_anonymous);
+    let code = if anonymous { ErrorCode::Unauthorized } else { ErrorCode::Denied };
+    Err(ApiError::new(code, "collecting garbage needs delete on every repository"))
 }
 
 pub async fn handle<S: ObjectStore>(

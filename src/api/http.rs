@@ -8,6 +8,9 @@ use std::pin::Pin;
 use futures::Stream;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
+use crate::auth::{Action, Principal};
+use crate::oci::RepoName;
+
 /// A request body arriving in chunks; an `Err` means the client's stream broke.
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Vec<u8>, String>>>>;
 
@@ -19,6 +22,8 @@ pub struct Request {
     pub query: String,
     pub headers: HeaderMap,
     pub body: BodyStream,
+    /// The caller, once [`super::handle`] has checked its credentials; `None` before.
+    pub principal: Option<Principal>,
 }
 
 impl Request {
@@ -33,6 +38,7 @@ impl Request {
             query: query.to_owned(),
             headers: HeaderMap::new(),
             body: Box::pin(futures::stream::iter(chunks)),
+            principal: None,
         }
     }
 
@@ -45,6 +51,22 @@ impl Request {
 
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Whether the caller may do `action` on `repository`; `false` before it was admitted.
+    /// For handlers that decide more than their route's scope: `/api` views, mounts, listings.
+    pub fn may(&self, action: Action, repository: &RepoName) -> bool {
+        self.principal.as_ref().is_some_and(|p| p.may(action, repository))
+    }
+
+    /// Whether the caller may do `action` on every repository (`/api/gc` needs delete).
+    pub fn may_everywhere(&self, action: Action) -> bool {
+        self.principal.as_ref().is_some_and(|p| p.may_everywhere(action))
+    }
+
+    /// Whether the caller is an administrator (every action everywhere, and accounts).
+    pub fn is_admin(&self) -> bool {
+        self.principal.as_ref().is_some_and(Principal::is_admin)
     }
 }
 

@@ -1,10 +1,14 @@
 //! HTTP: routing, one module per OCI resource, and the one place errors become responses.
 
+pub mod access;
+pub mod accounts;
+pub mod console;
 pub mod errors;
 pub mod gc;
 pub mod http;
 pub mod log;
 pub mod route;
+pub mod token;
 
 mod blobs;
 mod listing;
@@ -21,19 +25,46 @@ use ::http::{Method, StatusCode};
 use self::errors::{ApiError, ErrorCode};
 use self::reply::Reply;
 use self::route::Route;
+use crate::auth::{Auth, KeyValue, Scope};
 use crate::registry::Registry;
 use crate::storage::ObjectStore;
 
-/// Answers one request; also returns the fields of its log line.
-pub async fn handle<S: ObjectStore>(
+/// Answers one request; also returns the fields of its log line. Every request but `/token`
+/// passes [`access`] first: its credentials are checked against what it needs.
+pub async fn handle<S: ObjectStore, K: KeyValue>(
     registry: &Registry<S>,
-    request: Request,
+    auth: &Auth<K>,
+    mut request: Request,
 ) -> (Response<S::Body>, LogFields) {
     let mut log = LogFields::new(request.method.as_str(), &request.path);
     let result = match Route::parse(&request.path) {
+        None if request.path == token::PATH => {
+            log.route = "token";
+            token::handle(auth, &request).await
+        }
+        None if accounts::matches(&request.path) => {
+            log.route = "accounts";
+            async {
+                access::admit(auth, &mut request, &[Scope::Admin]).await?;
+                accounts::handle(auth, request).await
+            }
+            .await
+        }
         None if request.path == gc::PATH => {
             log.route = "gc";
-            gc::handle(registry, &request).await
+            async {
+                access::admit(auth, &mut request, &[]).await?;
+                gc::handle(registry, &request).await
+            }
+            .await
+        }
+        None if request.path.starts_with(console::PREFIX) => {
+            async {
+                let required = console::required(&request.path);
+                access::admit(auth, &mut request, &required).await?;
+                console::handle(registry, &request, &mut log).await
+            }
+            .await
         }
         None => Err(ApiError::new(ErrorCode::NotFound, "not a registry path")),
         Some(Err(err)) => Err(err),
@@ -41,7 +72,12 @@ pub async fn handle<S: ObjectStore>(
             log.route = route.label();
             log.repository = route.repository().map(ToString::to_string);
             log.reference = route.reference().map(str::to_owned);
-            dispatch(registry, route, request).await
+            let required = access::required(&route, &request.method);
+            async {
+                access::admit(auth, &mut request, &required).await?;
+                dispatch(registry, route, request).await
+            }
+            .await
         }
     };
     let response = match result {

@@ -1,6 +1,6 @@
 //! Building responses: the headers every answer carries, JSON bodies, errors.
 
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use super::errors::ApiError;
@@ -27,10 +27,14 @@ impl<B> Reply<B> {
 
     pub fn error(err: &ApiError) -> Self {
         let body = err.envelope();
-        Self::new(err.status())
+        let reply = Self::new(err.status())
             .header(CONTENT_TYPE, "application/json")
             .with_length(body.len() as u64)
-            .body(Body::Bytes(body))
+            .body(Body::Bytes(body));
+        match &err.challenge {
+            Some(challenge) => reply.header(WWW_AUTHENTICATE, challenge),
+            None => reply,
+        }
     }
 
     /// Sets a header; a name or value that is not valid in HTTP is skipped.

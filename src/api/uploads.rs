@@ -8,6 +8,7 @@ use super::blobs::{DOCKER_CONTENT_DIGEST, parse_digest};
 use super::errors::{ApiError, ErrorCode};
 use super::reply::Reply;
 use super::{Request, query_param};
+use crate::auth::Action;
 use crate::oci::RepoName;
 use crate::registry::blobs::BlobInfo;
 use crate::registry::uploads::PART_SIZE;
@@ -63,7 +64,9 @@ pub async fn start<S: ObjectStore>(
     if let Some(mount) = query_param(&request, "mount") {
         let digest = parse_digest(&mount)?;
         let from = query_param(&request, "from").and_then(|from| RepoName::parse(&from).ok());
+        // A mount reads its source: without pull there, it is a new upload like any other.
         if let Some(from) = from
+            && request.may(Action::Pull, &from)
             && let Some(blob) = registry.mount_blob(&from, name, &digest).await?
         {
             return Ok(created(name, &blob));

@@ -6,6 +6,7 @@ pub mod config;
 pub mod delete;
 pub mod error;
 pub mod gc;
+pub mod inventory;
 mod listing;
 pub mod manifests;
 pub mod referrers;

@@ -98,8 +98,13 @@ pub fn repository(name: &RepoName) -> String {
     format!("{REPOSITORIES}{name}/")
 }
 
+/// The blob links of a repository, listed together.
+pub fn layers(name: &RepoName) -> String {
+    format!("{REPOSITORIES}{name}/_layers/")
+}
+
 pub fn layer_link(name: &RepoName, digest: &Digest) -> String {
-    format!("{REPOSITORIES}{name}/_layers/{}/link", digest_path(digest))
+    format!("{}{}/link", layers(name), digest_path(digest))
 }
 
 pub fn tags(name: &RepoName) -> String {

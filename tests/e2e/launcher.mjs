@@ -12,11 +12,16 @@
 //   LATENCY_MS=N      every R2 call waits N ms first (a JS Proxy around the BUCKET binding)
 //   WORKER_VARS=JSON  extra string bindings, e.g. {"DELETE_ENABLED":"false"}
 //   PERSIST_DIR=DIR   keep R2/KV state in DIR instead of memory
+//   SEED=FILE         before serving, write the R2 objects FILE lists (one JSON a line:
+//                     {"key", "body", "customMetadata"?, "contentType"?}) straight into BUCKET,
+//                     without the LATENCY_MS delay: state the API cannot write, such as a bucket
+//                     copied from another registry. May also come as the key SEED of WORKER_VARS,
+//                     which is then not a binding.
 // The binding TEST_HOOKS="1" is always set.
 //
 // It does not build: run `make build` (or scripts/build.sh) first.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -43,8 +48,14 @@ if (!Number.isFinite(latencyMs) || latencyMs < 0) {
   process.exit(1);
 }
 const extraVars = JSON.parse(process.env.WORKER_VARS ?? "{}");
+const seedFile = extraVars.SEED ?? process.env.SEED;
+delete extraVars.SEED;
 
+// wrangler says on stdout that it read .dev.vars (`make dev` writes one); stdout is the URL's.
+const consoleLog = console.log;
+console.log = console.error;
 const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+console.log = consoleLog;
 
 // With latency, the entry is a module of our own that subclasses the built entrypoint and hands
 // it a slowed-down BUCKET. It exists only in memory; its path places its imports.
@@ -99,13 +110,32 @@ process.stdin.on("error", () => stop(0));
 process.stdin.resume();
 
 try {
-  const server = await front(await mf.ready);
+  const url = await mf.ready;
+  if (seedFile) await seed(await mf.getR2Bucket("BUCKET"), seedFile);
+  const server = await front(url);
   process.stdout.write(`http://127.0.0.1:${server.address().port}\n`);
 } catch (error) {
   // A failure while already stopping (stdin closed during start-up) is no failure.
   if (!stopping) {
     console.error("launcher: the Worker did not start:", error);
     await stop(1);
+  }
+}
+
+/** Writes the objects listed in `file` (see SEED above) into `bucket`, 64 at a time. */
+async function seed(bucket, file) {
+  const objects = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line));
+  for (let i = 0; i < objects.length; i += 64) {
+    const batch = objects.slice(i, i + 64).map((o) =>
+      bucket.put(o.key, o.body ?? "", {
+        customMetadata: o.customMetadata ?? {},
+        httpMetadata: o.contentType ? { contentType: o.contentType } : undefined,
+      }),
+    );
+    await Promise.all(batch);
   }
 }
 

@@ -1,21 +1,27 @@
 //! The registry in-process over the memory store: fast, and able to inject faults.
 
 use edge_registry::api::{self, Body, Request};
+use edge_registry::auth::{Auth, AuthConfig, MemoryKv};
 use edge_registry::registry::{Config, Registry};
 use edge_registry::storage::counted::Counted;
 use edge_registry::storage::memory::MemoryStore;
 use http::Method;
 
+use super::auth;
 use super::client::{Client, ReqBody, Resp};
 
 pub struct MemoryClient {
     pub store: MemoryStore,
     pub config: Config,
+    /// Access control: the test secrets of [`auth`], accounts in `kv`.
+    pub auth: AuthConfig,
+    pub kv: MemoryKv,
 }
 
 impl MemoryClient {
     pub fn new() -> Self {
-        Self { store: MemoryStore::new(), config: Config::default() }
+        let (store, config, kv) = (MemoryStore::new(), Config::default(), MemoryKv::new());
+        Self { store, config, auth: auth::config(&[]), kv }
     }
 
     /// Sends a request and also returns how many storage operations it made.
@@ -39,14 +45,15 @@ impl MemoryClient {
                 Box::pin(futures::stream::iter(chunks.into_iter().map(Ok)))
             }
         };
-        for (name, value) in headers {
+        for (name, value) in &auth::with_credentials(headers) {
             if let Ok(name) = http::HeaderName::from_bytes(name.as_bytes()) {
                 request.headers.append(name, value.parse().expect("a valid header value"));
             }
         }
 
         let registry = Registry::new(Counted::new(self.store.clone()), self.config.clone());
-        let (response, _log) = futures::executor::block_on(api::handle(&registry, request));
+        let auth = Auth::new(self.auth.clone(), &self.kv, "http://registry.test");
+        let (response, _log) = futures::executor::block_on(api::handle(&registry, &auth, request));
         let body = match response.body {
             _ if is_head => Vec::new(),
             Body::Empty => Vec::new(),

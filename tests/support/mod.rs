@@ -2,7 +2,11 @@
 //! cases from shared/cases that run against both.
 #![allow(dead_code, reason = "each test crate uses part of the support code")]
 
+pub mod access;
+pub mod auth;
 pub mod cases;
 pub mod client;
+pub mod clients;
+pub mod images;
 pub mod memory;
 pub mod worker;

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use ureq::{Agent, SendBody, http};
 
+use super::auth;
 use super::client::{Client, ReqBody, Resp};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -47,8 +48,9 @@ impl Worker {
     }
 
     pub fn start_with(options: Options) -> Self {
+        // The test secrets first, so that a test's own vars override them.
         let vars: serde_json::Map<String, serde_json::Value> =
-            options.vars.into_iter().map(|(k, v)| (k, v.into())).collect();
+            auth::vars().into_iter().chain(options.vars).map(|(k, v)| (k, v.into())).collect();
         let mut child = Command::new("node")
             .arg(Path::new(ROOT).join("tests/e2e/launcher.mjs"))
             .current_dir(ROOT)
@@ -77,6 +79,10 @@ impl Worker {
             .max_redirects(0)
             .allow_non_standard_methods(true)
             .timeout_global(Some(REQUEST_TIMEOUT))
+            // workerd closes a connection whose request body the Worker left unread (an error
+            // answered early) without saying `Connection: close`; ureq would send the next
+            // request down it and fail. One connection per request never meets a closed one.
+            .max_idle_connections(0)
             .build()
             .into();
         let worker = Self { url: line.trim().to_owned(), child, agent };
@@ -130,8 +136,8 @@ impl Client for Worker {
     fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: ReqBody) -> Resp {
         let mut request =
             http::Request::builder().method(method).uri(format!("{}{path}", self.url));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
+        for (name, value) in auth::with_credentials(headers) {
+            request = request.header(name, value);
         }
 
         let sent = match body {
