@@ -14,7 +14,8 @@
 //! - `edge-registry`: [`Registry::delete_manifest`] through the tag index;
 //! - `edge-registry-scan`: its full-scan fallback, on a repository laid out as a copied bucket
 //!   (revisions without `indexed`, no index); `link-digests=` says which tag links carry the
-//!   `digest` custom metadata: all, half, or none of them.
+//!   `digest` custom metadata: all, half, or none of them (as a bucket copied from distribution
+//!   holds them). The scan decides links from their listed size and etag, so it should not care.
 //!
 //! Every run is checked afterwards against the bare memory store: exactly the k tags are gone,
 //! the others still point where they did, the revision (and its index) is gone. A wrong delete

@@ -10,18 +10,16 @@
 //!    manifest; a crash anywhere leaves the revision in place and a retried DELETE finishes.
 //!
 //! A revision without `indexed` (content copied from another registry's bucket) falls back to
-//! a scan of the repository's tags: listings carry each tag's digest in custom metadata, so
-//! only links without it are read (concurrently, and rewritten with it for the next scan).
+//! a scan of the repository's tags: a listing page of up to 1,000 links tells from each link's
+//! size and etag whether it names the digest, so a link is read only when those cannot tell.
 
 use futures::{StreamExt, TryStreamExt};
 
 use super::manifests::{INDEXED, SUBJECT};
-use super::tags::{CONFIRMED, LINK_DIGEST, MARKER_STATE, link_target};
+use super::tags::{CONFIRMED, MARKER_STATE};
 use super::{Error, Registry, Result};
 use crate::oci::{Digest, RepoName, Tag};
-use crate::storage::{
-    ListOptions, MAX_DELETE_KEYS, ObjectMeta, ObjectStore, PutMode, PutOptions, paths,
-};
+use crate::storage::{ListOptions, MAX_DELETE_KEYS, ObjectMeta, ObjectStore, etag, paths};
 
 /// How a delete found the tags it removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,34 +102,41 @@ impl<S: ObjectStore> Registry<S> {
     }
 
     /// The tags that point at `digest`, found by listing every tag of the repository.
+    ///
+    /// The listing decides most links without a read: a link's bytes are the digest it names,
+    /// and R2's etag of bytes written whole is their MD5 ([`etag`]). So a link as long as
+    /// `digest`'s text names it exactly when its etag is that text's MD5, and a shorter one never
+    /// does. Links the listing cannot decide (longer, or written in parts) are read with joined
+    /// futures. One read first checks that this store's etags are MD5s; if not, every link is read.
     async fn tags_from_scan(&self, name: &RepoName, digest: &Digest) -> Result<Vec<Tag>> {
         let prefix = paths::tags(name);
-        let links = self.list_all(&prefix, true).await?;
+        let links = self.list_all(&prefix, false).await?;
+        let text = digest.to_string();
+        let wanted = etag::of_bytes(text.as_bytes());
 
-        let mut matching = Vec::new();
+        let mut decided = Vec::new();
         let mut unknown = Vec::new();
-        for link in links {
+        for link in &links {
             let Ok(tag) = Tag::parse(&link.key[prefix.len()..]) else {
                 continue;
             };
-            match link_target(&link, None) {
-                Some(target) if &target == digest => matching.push(tag),
-                Some(_) => {}
+            match listing_names(link, text.len(), &wanted) {
+                Some(names) => decided.push((tag, link, names)),
                 None => unknown.push(tag),
             }
         }
+        if let Some((_, link, _)) = decided.iter().find(|(_, link, _)| etag::is_md5(&link.etag))
+            && !self.etag_is_md5_of_body(&link.key).await?
+        {
+            unknown.extend(decided.drain(..).map(|(tag, _, _)| tag));
+        }
 
+        let mut matching: Vec<Tag> =
+            decided.into_iter().filter_map(|(tag, _, names)| names.then_some(tag)).collect();
         let read: Vec<Option<Tag>> = futures::stream::iter(unknown)
             .map(|tag| async move {
-                let key = paths::tag(name, &tag);
-                let Some((target, etag)) = self.read_tag(&key).await? else {
-                    return Ok(None);
-                };
-                if &target == digest {
-                    return Ok(Some(tag));
-                }
-                self.add_link_metadata(&key, &target, etag).await?;
-                Ok::<_, Error>(None)
+                let current = self.resolve_tag(name, &tag).await?;
+                Ok::<_, Error>((current.as_ref() == Some(digest)).then_some(tag))
             })
             .buffer_unordered(self.config.delete_concurrency)
             .try_collect()
@@ -141,16 +146,13 @@ impl<S: ObjectStore> Registry<S> {
         Ok(matching)
     }
 
-    /// Rewrites a tag link with its digest in custom metadata, so later scans need not read it;
-    /// only if the link is unchanged since it was read (a tag moved meanwhile is left alone).
-    async fn add_link_metadata(&self, key: &str, target: &Digest, etag: String) -> Result<()> {
-        let options = PutOptions {
-            mode: PutMode::UpdateIfMatch(etag),
-            custom: [(LINK_DIGEST.to_owned(), target.to_string())].into(),
-            ..PutOptions::default()
-        };
-        self.store.put(key, target.to_string().into_bytes(), options).await?;
-        Ok(())
+    /// Whether the object's etag is the MD5 of its bytes, as R2 makes it for a single put.
+    async fn etag_is_md5_of_body(&self, key: &str) -> Result<bool> {
+        Ok(match self.store.get_bytes(key).await? {
+            Some((meta, body)) => meta.etag == etag::of_bytes(&body),
+            // Deleted meanwhile: it names nothing, and says nothing of the other etags.
+            None => false,
+        })
     }
 
     async fn list_all(&self, prefix: &str, include_metadata: bool) -> Result<Vec<ObjectMeta>> {
@@ -173,4 +175,15 @@ impl<S: ObjectStore> Registry<S> {
         }
         Ok(())
     }
+}
+
+/// Whether a listed tag link names the digest whose text is `len` bytes long with MD5 `wanted`,
+/// as far as its size and etag tell; `None` when they cannot.
+fn listing_names(link: &ObjectMeta, len: usize, wanted: &str) -> Option<bool> {
+    let size = link.size;
+    if size < len as u64 {
+        // A link resolves to the digest its bytes hold once trimmed: these hold too few.
+        return Some(false);
+    }
+    (size == len as u64 && etag::is_md5(&link.etag)).then(|| link.etag == wanted)
 }

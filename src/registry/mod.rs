@@ -46,3 +46,11 @@ pub(crate) fn now_ms() -> u64 {
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default()
 }
+
+/// An unguessable id: 128 random bits in hex (upload sessions, tag index writes).
+pub(crate) fn random_id() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| Error::Unsupported { message: format!("no randomness available: {e}") })?;
+    Ok(hex::encode(bytes))
+}

@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 
 use super::listing::{Names, list_names};
-use super::{Error, Registry, Result};
+use super::{Error, Registry, Result, random_id};
 use crate::oci::{Digest, RepoName, Tag};
 use crate::storage::{ObjectMeta, ObjectStore, PutMode, PutOptions, paths};
 
@@ -80,10 +80,16 @@ impl<S: ObjectStore> Registry<S> {
                     .await?;
             }
 
+            // R2's etag is the MD5 of the bytes alone: a marker body of its own makes any later
+            // rewrite of the marker, by another writer, change the etag step 6 checks.
             let marker = paths::revision_tag(name, digest, tag);
             let pending = self
                 .store
-                .put(&marker, Vec::new(), marker_options(PENDING, PutMode::Overwrite))
+                .put(
+                    &marker,
+                    random_id()?.into_bytes(),
+                    marker_options(PENDING, PutMode::Overwrite),
+                )
                 .await?;
             let pending_etag = pending.map(|meta| meta.etag).unwrap_or_default();
 

@@ -11,7 +11,7 @@ use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::blobs::BlobInfo;
-use super::{Error, Registry, Result, now_ms};
+use super::{Error, Registry, Result, now_ms, random_id};
 use crate::oci::digest::Hasher;
 use crate::oci::{Algorithm, Digest, RepoName};
 use crate::storage::{
@@ -66,14 +66,6 @@ impl Session {
     fn tail_key(&self, id: &str) -> Option<String> {
         (self.tail_len() > 0).then(|| paths::upload_tail(id, self.offset))
     }
-}
-
-/// An unguessable upload id: 128 random bits in hex.
-fn new_upload_id() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| Error::Unsupported { message: format!("no randomness available: {e}") })?;
-    Ok(hex::encode(bytes))
 }
 
 fn valid_upload_id(id: &str) -> bool {
@@ -210,7 +202,7 @@ impl<'a, S: ObjectStore> Writer<'a, S> {
 impl<S: ObjectStore> Registry<S> {
     /// Opens an upload session in `name`; returns its id.
     pub async fn start_upload(&self, name: &RepoName) -> Result<String> {
-        let id = new_upload_id()?;
+        let id = random_id()?;
         let session = Session::new(name, Algorithm::Sha256);
         self.save_session(&id, &session, PutMode::Create).await?;
         Ok(id)
@@ -294,7 +286,7 @@ impl<S: ObjectStore> Registry<S> {
         digest: &Digest,
         mut body: impl Stream<Item = std::result::Result<Vec<u8>, String>> + Unpin,
     ) -> Result<BlobInfo> {
-        let id = new_upload_id()?;
+        let id = random_id()?;
         let session = Session::new(name, digest.algorithm());
         let mut writer = Writer::new(self, &id, session, Vec::new());
         if let Err(err) = writer.write_all(&mut body).await {

@@ -1,6 +1,7 @@
 //! An in-memory store that enforces R2's rules, for host tests, benchmarks and fault injection.
 //!
-//! Clones share the same contents, so a test can hand one clone to each request.
+//! Clones share the same contents, so a test can hand one clone to each request. Etags are R2's
+//! (see [`etag`]): equal bytes give equal etags, which conditional puts must live with.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -12,7 +13,7 @@ use super::{
     ByteRange, Checksum, ListOptions, ListPage, MAX_CUSTOM_METADATA, MAX_DELETE_KEYS,
     MAX_LIST_KEYS, MAX_LIST_KEYS_WITH_METADATA, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE,
     ObjectMeta, ObjectStore, PutMode, PutOptions, StorageError, StorageErrorKind, StorageResult,
-    UploadedPart,
+    UploadedPart, etag,
 };
 
 #[derive(Clone)]
@@ -91,9 +92,9 @@ impl MemoryStore {
         Ok(())
     }
 
-    fn next_etag(state: &mut State) -> String {
+    fn next_id(state: &mut State) -> u64 {
         state.next_id += 1;
-        format!("{:016x}", state.next_id)
+        state.next_id
     }
 }
 
@@ -193,7 +194,7 @@ impl ObjectStore for MemoryStore {
         let meta = ObjectMeta {
             key: key.to_owned(),
             size: bytes.len() as u64,
-            etag: Self::next_etag(&mut state),
+            etag: etag::of_bytes(&bytes),
             uploaded_ms: self.now(),
             content_type: options.content_type,
             custom: options.custom,
@@ -272,7 +273,7 @@ impl ObjectStore for MemoryStore {
             return Err(refused("create_multipart", key, "no condition or checksum on multipart"));
         }
         let mut state = self.state.borrow_mut();
-        let id = format!("upload-{}", Self::next_etag(&mut state));
+        let id = format!("upload-{:016x}", Self::next_id(&mut state));
         let upload = Multipart { key: key.to_owned(), options, parts: BTreeMap::new() };
         state.uploads.insert(id.clone(), upload);
         Ok(id)
@@ -292,8 +293,8 @@ impl ObjectStore for MemoryStore {
         if bytes.len() as u64 > MAX_PART_SIZE {
             return Err(refused("upload_part", key, "part larger than 5 GiB"));
         }
+        let etag = etag::of_bytes(&bytes);
         let mut state = self.state.borrow_mut();
-        let etag = Self::next_etag(&mut state);
         let upload = state
             .uploads
             .get_mut(upload_id)
@@ -354,7 +355,7 @@ impl ObjectStore for MemoryStore {
         let meta = ObjectMeta {
             key: key.to_owned(),
             size: bytes.len() as u64,
-            etag: Self::next_etag(&mut state),
+            etag: etag::of_multipart(parts.iter().map(|p| p.etag.as_str())),
             uploaded_ms: self.now(),
             content_type: upload.options.content_type,
             custom: upload.options.custom,

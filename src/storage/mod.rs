@@ -5,6 +5,7 @@
 //! [`suite`], so what the memory backend accepts on the host is what R2 accepts in production.
 
 pub mod counted;
+pub mod etag;
 #[cfg(target_arch = "wasm32")]
 pub mod kv;
 pub mod memory;
