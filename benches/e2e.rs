@@ -4,7 +4,10 @@
 //! - `memory`: a 512 MiB blob pushed through the worker twice, in PATCHes of 64 MiB with
 //!   Content-Range and in one streamed PATCH (chunked transfer encoding), and pulled back each
 //!   time, while workerd's resident memory is sampled from /proc (VmRSS every 10 ms, and VmHWM,
-//!   the kernel's own high-water mark). Prints `memory blob=512MiB workerd_peak_rss_mib=N`.
+//!   the kernel's own high-water mark), and the worker's wasm linear memory is read after each
+//!   phase through a test-only route (it never shrinks, so it is the most the Rust code held).
+//!   Prints `memory blob=512MiB workerd_peak_rss_mib=N wasm_memory_mib=M`. workerd's figure also
+//!   counts its R2 emulation, which keeps objects in memory in these runs.
 //! - `delete`: with every R2 call delayed by 10 ms (the launcher's LATENCY_MS wrapper), a
 //!   repository of 2,000 tags of which 3 point at the manifest deleted; the wall time of the
 //!   DELETE over HTTP through the tag index (the repository pushed over HTTP) and through the
@@ -195,7 +198,11 @@ fn memory() {
     let mut phase = |name: &str, started: Instant, sampler: &Sampler| {
         let peak = sampler.take_peak_mib();
         let secs = started.elapsed().as_secs_f64();
-        println!("memory phase={name} blob=512MiB workerd_peak_rss_mib={peak} seconds={secs:.1}");
+        let wasm = wasm_memory_mib(&worker);
+        println!(
+            "memory phase={name} blob=512MiB workerd_peak_rss_mib={peak} wasm_memory_mib={wasm} \
+             seconds={secs:.1}"
+        );
         phases.push(peak);
     };
 
@@ -220,7 +227,19 @@ fn memory() {
     let peak = phases.into_iter().max().unwrap_or_default();
     let hwm = mib("VmHWM:");
     println!("memory workerd idle_rss_mib={idle} vmhwm_mib={hwm}");
-    println!("memory blob=512MiB workerd_peak_rss_mib={}", peak.max(hwm));
+    println!(
+        "memory blob=512MiB workerd_peak_rss_mib={} wasm_memory_mib={}",
+        peak.max(hwm),
+        wasm_memory_mib(&worker)
+    );
+}
+
+/// The worker's wasm linear memory in MiB: what its Rust code holds at most, since linear memory
+/// never shrinks. workerd's resident memory also counts its R2 emulation and JS streams.
+fn wasm_memory_mib(worker: &Worker) -> String {
+    let answer = worker.get("/api/test/wasm-memory");
+    let bytes = answer.json()["wasm_memory_bytes"].as_u64();
+    bytes.map_or("?".to_owned(), |b| format!("{:.1}", b as f64 / MIB as f64))
 }
 
 // ----- delete ------------------------------------------------------------------------------

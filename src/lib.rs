@@ -28,6 +28,8 @@ mod entry {
 
     /// The test-only route of [`storage_suite`].
     const STORAGE_SUITE_PATH: &str = "/api/test/storage-suite";
+    /// The test-only route that answers the size of this isolate's wasm memory.
+    const WASM_MEMORY_PATH: &str = "/api/test/wasm-memory";
 
     #[event(start)]
     fn start() {
@@ -49,6 +51,11 @@ mod entry {
         let test_hooks = string_binding(&env, "TEST_HOOKS").as_deref() == Some("1");
         if test_hooks && request.path() == STORAGE_SUITE_PATH {
             return storage_suite(registry.store().inner()).await;
+        }
+        if test_hooks && request.path() == WASM_MEMORY_PATH {
+            // Linear memory only grows: its size is the most this isolate's Rust code ever held.
+            let bytes = core::arch::wasm32::memory_size::<0>() * 65_536;
+            return worker::Response::from_json(&json!({ "wasm_memory_bytes": bytes }));
         }
 
         let auth = match auth(&env, &origin(&request)) {
