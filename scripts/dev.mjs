@@ -22,7 +22,22 @@ const wrangler = spawn(
 );
 
 const server = await front(`http://127.0.0.1:${inner}`, { port });
-console.log(`edge-registry: serving http://127.0.0.1:${port} (wrangler dev behind it on :${inner})`);
+
+// wrangler prints its own "Ready" line with the private port; say when ours answers.
+(async () => {
+  for (;;) {
+    try {
+      await fetch(`http://127.0.0.1:${inner}/v2/`);
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  console.log(
+    `edge-registry: serving http://127.0.0.1:${port} ` +
+      `(the registry and the dashboard; wrangler's own port :${inner} is internal)`,
+  );
+})();
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => wrangler.kill(signal));

@@ -409,7 +409,8 @@ fn storage_usage_continues_with_its_cursor() {
     assert_eq!(repositories, 25_001);
     assert_eq!(blobs, 3);
     let bad = c.get("/api/storage?cursor=not-hex");
-    expect_status(&bad, 405, "a cursor this API did not give");
+    expect_status(&bad, 400, "a cursor this API did not give");
+    assert_eq!(bad.json()["errors"][0]["code"], "UNSUPPORTED");
 }
 
 fn get_as(c: &MemoryClient, authorization: &str, path: &str) -> Resp {
@@ -478,8 +479,11 @@ fn info_says_what_the_caller_may_do() {
     assert_eq!(info["delete_enabled"], true);
     assert_eq!(info["actions"]["delete"], true);
     assert_eq!(info["actions"]["collect_garbage"], true);
+    assert!(info["account"].is_string(), "the account signed in: {info}");
 
     let pull = admin_token(&c, &["repository:con/a:pull"]);
+    let info = get_as(&c, &pull, "/api/info").json();
+    assert_eq!(info["actions"]["delete"], false, "a pull-only caller may delete nowhere");
     let info = get_as(&c, &pull, "/api/info?repository=con/a").json();
     assert_eq!(info["actions"]["delete"], false, "the token grants no delete");
     assert_eq!(info["actions"]["collect_garbage"], false, "nor administration");

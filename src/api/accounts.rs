@@ -116,9 +116,8 @@ fn unknown(name: &str) -> ApiError {
     ApiError::new(ErrorCode::NotFound, format!("no account {name:?}"))
 }
 
-/// As `/api/gc` answers a request it cannot use (the error table has no generic 400).
 fn invalid(message: String) -> ApiError {
-    ApiError::new(ErrorCode::Unsupported, message)
+    ApiError::new(ErrorCode::InvalidParameters, message)
 }
 
 fn internal(cause: String) -> ApiError {

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     Unauthorized,
     Denied,
     Unsupported,
+    /// A request to the JSON API (`/api`) whose body or parameters cannot be used.
+    InvalidParameters,
     NotFound,
     MethodNotAllowed,
     TooManyRequests,
@@ -49,6 +51,9 @@ impl ErrorCode {
             Unauthorized => ("UNAUTHORIZED", StatusCode::UNAUTHORIZED),
             Denied => ("DENIED", StatusCode::FORBIDDEN),
             Unsupported => ("UNSUPPORTED", StatusCode::METHOD_NOT_ALLOWED),
+            // The spec's UNSUPPORTED covers "an invalid set of parameters"; that is the client's
+            // mistake, so 400.
+            InvalidParameters => ("UNSUPPORTED", StatusCode::BAD_REQUEST),
             NotFound => ("NOT_FOUND", StatusCode::NOT_FOUND),
             MethodNotAllowed => ("UNSUPPORTED", StatusCode::METHOD_NOT_ALLOWED),
             TooManyRequests => ("TOOMANYREQUESTS", StatusCode::TOO_MANY_REQUESTS),

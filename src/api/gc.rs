@@ -73,9 +73,8 @@ fn options(request: &Request) -> Result<GcOptions, ApiError> {
     Ok(options)
 }
 
-/// No OCI code says "bad query parameter"; UNSUPPORTED names the refusal without a server fault.
 fn invalid(message: String) -> ApiError {
-    ApiError::new(ErrorCode::Unsupported, message)
+    ApiError::new(ErrorCode::InvalidParameters, message)
 }
 
 fn json<B, T: serde::Serialize>(value: &T) -> Reply<B> {

@@ -64,6 +64,11 @@ impl Request {
         self.principal.as_ref().is_some_and(|p| p.may_everywhere(action))
     }
 
+    /// Whether the caller may do `action` on some repository (the dashboard offers deletes).
+    pub fn may_somewhere(&self, action: Action) -> bool {
+        self.principal.as_ref().is_some_and(|p| p.may_somewhere(action))
+    }
+
     /// Whether the caller is an administrator (every action everywhere, and accounts).
     pub fn is_admin(&self) -> bool {
         self.principal.as_ref().is_some_and(Principal::is_admin)

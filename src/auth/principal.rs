@@ -119,6 +119,11 @@ impl Principal {
                 .any(|g| g.repository.as_str() == "*" && g.actions.contains(action))
     }
 
+    /// Whether the caller may do `action` on at least one repository pattern.
+    pub fn may_somewhere(&self, action: Action) -> bool {
+        self.admin || self.rights.grants().iter().any(|g| g.actions.contains(action))
+    }
+
     pub fn allows(&self, scope: &Scope) -> bool {
         match scope {
             Scope::Repository { name, actions } => self.allowed(name).covers(*actions),

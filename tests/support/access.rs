@@ -396,6 +396,8 @@ pub fn accounts_are_managed_by_administrators(c: &dyn Client, ns: &str) {
     refused(&as_user, 403, "DENIED", "a non-administrator creates an account");
     let anonymous = c.send("POST", "/api/accounts", &[NONE], ReqBody::Bytes(body.into_bytes()));
     refused(&anonymous, 401, "UNAUTHORIZED", "an anonymous caller creates an account");
+    let garbled = c.send("POST", "/api/accounts", &[], ReqBody::Bytes(b"{name:".to_vec()));
+    refused(&garbled, 400, "UNSUPPORTED", "an account that is not JSON");
 
     expect(&c.delete(&format!("/api/accounts/{user}")), 204, "DELETE an account");
     let login = fetch_token(c, &basic, &[]);

@@ -20,6 +20,8 @@ const STORAGE_PAGES: usize = 20;
 #[derive(Serialize)]
 struct Info {
     version: &'static str,
+    /// The account signed in; `null` for an anonymous caller.
+    account: Option<String>,
     /// Deletes are switched on (`DELETE_ENABLED`).
     delete_enabled: bool,
     /// What this caller's credentials allow.
@@ -42,8 +44,8 @@ struct Usage {
     last_collection: Option<GcReport>,
 }
 
-/// `?repository=<name>` asks whether the caller may delete there; without it, `delete` is
-/// whether deletes are switched on at all.
+/// `?repository=<name>` asks whether the caller may delete there; without it, whether the caller
+/// may delete somewhere. Both are `false` while deletes are switched off.
 pub(super) fn info<S: ObjectStore>(
     registry: &Registry<S>,
     request: &Request,
@@ -55,10 +57,14 @@ pub(super) fn info<S: ObjectStore>(
         }
     };
     let delete_enabled = registry.config().delete_enabled;
-    let may_delete = repository.is_none_or(|name| request.may(Action::Delete, &name));
+    let may_delete = match &repository {
+        Some(name) => request.may(Action::Delete, name),
+        None => request.may_somewhere(Action::Delete),
+    };
     let admin = may_administer(request);
     Ok(json(&Info {
         version: env!("CARGO_PKG_VERSION"),
+        account: request.principal.as_ref().and_then(|p| p.name()).map(str::to_owned),
         delete_enabled,
         actions: Actions {
             delete: delete_enabled && may_delete,
@@ -80,7 +86,7 @@ pub(super) async fn usage<S: ObjectStore>(
         None => None,
         Some(cursor) => Some(
             hex::decode(&cursor).ok().and_then(|bytes| String::from_utf8(bytes).ok()).ok_or_else(
-                || ApiError::new(ErrorCode::Unsupported, "cursor is not one this API gave"),
+                || ApiError::new(ErrorCode::InvalidParameters, "cursor is not one this API gave"),
             )?,
         ),
     };
