@@ -33,6 +33,14 @@ pub(crate) struct Session {
     /// The multipart upload, once the first part was written.
     multipart: Option<String>,
     parts: Vec<UploadedPart>,
+    /// The etag of the tail object as this session wrote it: a tail overwritten since (by a
+    /// request that lost the race for the session) is refused, never taken as the upload's bytes.
+    #[serde(default)]
+    tail_etag: Option<String>,
+    /// The request appending to the session now: claiming the session first keeps concurrent
+    /// PATCHes from writing parts or a tail at the same offsets.
+    #[serde(default)]
+    writer: Option<String>,
     updated_ms: u64,
 }
 
@@ -44,6 +52,8 @@ impl Session {
             offset: 0,
             multipart: None,
             parts: Vec::new(),
+            tail_etag: None,
+            writer: None,
             updated_ms: now_ms(),
         }
     }
@@ -223,13 +233,15 @@ impl<S: ObjectStore> Registry<S> {
         length: Option<u64>,
         mut body: impl Stream<Item = std::result::Result<Vec<u8>, String>> + Unpin,
     ) -> Result<u64> {
-        let (session, etag) = self.load_session(name, id).await?;
+        let (mut session, etag) = self.load_session(name, id).await?;
         if start.is_some_and(|start| start != session.offset) {
             return Err(Error::RangeInvalid { offset: session.offset });
         }
+        session.writer = Some(random_id()?);
+        let etag = self.save_session(id, &session, PutMode::UpdateIfMatch(etag)).await?;
 
         let old_tail = session.tail_key(id);
-        let tail = self.read_tail(old_tail.as_deref()).await?;
+        let tail = self.read_tail(&session, old_tail.as_deref()).await?;
         let mut writer = Writer::new(self, id, session, tail);
         let written = writer.write_all(&mut body).await?;
         if length.is_some_and(|length| length != written) {
@@ -244,9 +256,12 @@ impl<S: ObjectStore> Registry<S> {
         let mut session = writer.session;
         session.hash = writer.hasher.save();
         session.updated_ms = now_ms();
-        if let Some(key) = session.tail_key(id) {
-            self.store.put(&key, writer.buffer, PutOptions::default()).await?;
+        session.writer = None;
+        session.tail_etag = match session.tail_key(id) {
+            Some(key) => self.store.put(&key, writer.buffer, PutOptions::default()).await?,
+            None => None,
         }
+        .map(|meta| meta.etag);
         self.save_session(id, &session, PutMode::UpdateIfMatch(etag)).await?;
         if let Some(old) = old_tail {
             self.store.delete_many(&[old]).await?;
@@ -265,7 +280,7 @@ impl<S: ObjectStore> Registry<S> {
     ) -> Result<BlobInfo> {
         let (session, _) = self.load_session(name, id).await?;
         let old_tail = session.tail_key(id);
-        let tail = self.read_tail(old_tail.as_deref()).await?;
+        let tail = self.read_tail(&session, old_tail.as_deref()).await?;
         let mut writer = Writer::new(self, id, session, tail);
         let stored = match writer.write_all(&mut body).await {
             Ok(_) => self.verify_and_store(writer, digest).await,
@@ -338,23 +353,31 @@ impl<S: ObjectStore> Registry<S> {
         Ok((session, meta.etag))
     }
 
-    async fn save_session(&self, id: &str, session: &Session, mode: PutMode) -> Result<()> {
+    /// Writes the session state; answers its new etag.
+    async fn save_session(&self, id: &str, session: &Session, mode: PutMode) -> Result<String> {
         let bytes = serde_json::to_vec(session).expect("a session serializes");
         let options = PutOptions { mode, ..PutOptions::default() };
-        if self.store.put(&paths::upload_state(id), bytes, options).await?.is_none() {
-            return Err(Error::BlobUploadInvalid {
+        match self.store.put(&paths::upload_state(id), bytes, options).await? {
+            Some(meta) => Ok(meta.etag),
+            None => Err(Error::BlobUploadInvalid {
                 message: "the upload was changed by a concurrent request; ask for its status"
                     .into(),
-            });
+            }),
         }
-        Ok(())
     }
 
-    async fn read_tail(&self, key: Option<&str>) -> Result<Vec<u8>> {
+    async fn read_tail(&self, session: &Session, key: Option<&str>) -> Result<Vec<u8>> {
         let Some(key) = key else {
             return Ok(Vec::new());
         };
         match self.store.get_bytes(key).await? {
+            Some((meta, _)) if session.tail_etag.as_ref().is_some_and(|e| *e != meta.etag) => {
+                Err(Error::BlobUploadInvalid {
+                    message: "the upload's buffered bytes were overwritten by a concurrent \
+                              request; start the upload again"
+                        .into(),
+                })
+            }
             Some((_, bytes)) => Ok(bytes),
             None => Err(Error::BlobUploadInvalid {
                 message: "the upload's buffered bytes are lost".into(),
