@@ -1,10 +1,8 @@
 //! `make bench`: what a delete by digest costs, in storage operations and in simulated time.
 //!
-//! The store is a latency model of R2 seen from one Worker request: every operation takes
-//! [`LATENCY`] of simulated time and at most [`CONNECTIONS`] run at once (more wait their turn,
-//! first come first served). Time is tokio's paused clock on a current-thread runtime, so a
-//! hundred thousand sequential reads cost simulated seconds and no real ones. Operations are
-//! counted with [`Counted`], as the registry counts them for its log line.
+//! The store is the latency model of `support::latency`: every operation takes [`LATENCY`] of
+//! simulated time, at most [`CONNECTIONS`] at once, and is counted as the registry counts them
+//! for its log line.
 //!
 //! Strategies, for T tags of which k point at the deleted manifest:
 //! - `sequential` (distribution 2.x): stat and delete the revision, list the tag links in pages of
@@ -21,26 +19,21 @@
 //! the others still point where they did, the revision (and its index) is gone. A wrong delete
 //! panics; the figures are printed, never asserted.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use edge_registry::oci::{Algorithm, Digest, Reference, RepoName, Tag};
 use edge_registry::registry::delete::DeletePath;
 use edge_registry::registry::{Config, Registry};
-use edge_registry::storage::counted::Counted;
 use edge_registry::storage::memory::MemoryStore;
 use edge_registry::storage::{
-    ByteRange, ListOptions, ListPage, MAX_LIST_KEYS, ObjectMeta, ObjectStore, PutOptions,
-    StorageResult, UploadedPart, paths,
+    ListOptions, MAX_LIST_KEYS, ObjectStore, PutOptions, StorageResult, paths,
 };
 use futures::{StreamExt, TryStreamExt};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use support::latency::{CONNECTIONS, LATENCY, modelled, run_simulated};
 
-/// Simulated time of one storage operation.
-const LATENCY: Duration = Duration::from_millis(20);
-/// Storage operations a Worker request may have in flight at once.
-const CONNECTIONS: usize = 6;
 /// How many link reads distribution 3.x runs at once in the `concurrent-8` baseline.
 const ERRGROUP_LIMIT: usize = 8;
 /// Manifests the tags that do not match point at, round robin.
@@ -51,107 +44,6 @@ const REPO: &str = "bench/app";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 /// The custom metadata a tag link carries its digest in (`registry::tags::LINK_DIGEST`).
 const LINK_DIGEST: &str = "digest";
-
-/// A store whose every operation takes `delay` of tokio time, at most [`CONNECTIONS`] at once.
-struct Latency<S> {
-    inner: S,
-    delay: Duration,
-    connections: Semaphore,
-}
-
-impl<S> Latency<S> {
-    fn new(inner: S, delay: Duration) -> Self {
-        Self { inner, delay, connections: Semaphore::new(CONNECTIONS) }
-    }
-
-    /// Waits for a connection, then for the round trip; the operation runs holding the permit.
-    async fn round_trip(&self) -> SemaphorePermit<'_> {
-        let permit = self.connections.acquire().await.expect("the semaphore is never closed");
-        tokio::time::sleep(self.delay).await;
-        permit
-    }
-}
-
-impl<S: ObjectStore> ObjectStore for Latency<S> {
-    type Body = S::Body;
-
-    async fn head(&self, key: &str) -> StorageResult<Option<ObjectMeta>> {
-        let _connection = self.round_trip().await;
-        self.inner.head(key).await
-    }
-
-    async fn get(
-        &self,
-        key: &str,
-        range: Option<ByteRange>,
-    ) -> StorageResult<Option<(ObjectMeta, Self::Body)>> {
-        let _connection = self.round_trip().await;
-        self.inner.get(key, range).await
-    }
-
-    async fn get_bytes(&self, key: &str) -> StorageResult<Option<(ObjectMeta, Vec<u8>)>> {
-        let _connection = self.round_trip().await;
-        self.inner.get_bytes(key).await
-    }
-
-    async fn put(
-        &self,
-        key: &str,
-        bytes: Vec<u8>,
-        options: PutOptions,
-    ) -> StorageResult<Option<ObjectMeta>> {
-        let _connection = self.round_trip().await;
-        self.inner.put(key, bytes, options).await
-    }
-
-    async fn delete_many(&self, keys: &[String]) -> StorageResult<()> {
-        let _connection = self.round_trip().await;
-        self.inner.delete_many(keys).await
-    }
-
-    async fn list(&self, options: &ListOptions) -> StorageResult<ListPage> {
-        let _connection = self.round_trip().await;
-        self.inner.list(options).await
-    }
-
-    async fn create_multipart(&self, key: &str, options: PutOptions) -> StorageResult<String> {
-        let _connection = self.round_trip().await;
-        self.inner.create_multipart(key, options).await
-    }
-
-    async fn upload_part(
-        &self,
-        key: &str,
-        upload_id: &str,
-        number: u16,
-        bytes: Vec<u8>,
-    ) -> StorageResult<UploadedPart> {
-        let _connection = self.round_trip().await;
-        self.inner.upload_part(key, upload_id, number, bytes).await
-    }
-
-    async fn complete_multipart(
-        &self,
-        key: &str,
-        upload_id: &str,
-        parts: &[UploadedPart],
-    ) -> StorageResult<ObjectMeta> {
-        let _connection = self.round_trip().await;
-        self.inner.complete_multipart(key, upload_id, parts).await
-    }
-
-    async fn abort_multipart(&self, key: &str, upload_id: &str) -> StorageResult<()> {
-        let _connection = self.round_trip().await;
-        self.inner.abort_multipart(key, upload_id).await
-    }
-}
-
-/// The store one benchmarked request sees.
-type Modelled = Counted<Latency<MemoryStore>>;
-
-fn modelled(store: &MemoryStore) -> Modelled {
-    Counted::new(Latency::new(store.clone(), LATENCY))
-}
 
 /// Which tag links of a copied repository carry their digest in custom metadata.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -559,12 +451,5 @@ async fn bench() {
 }
 
 fn main() {
-    let started = std::time::Instant::now();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("a current-thread runtime")
-        .block_on(bench());
-    eprintln!("bench: {:.1} s real time", started.elapsed().as_secs_f64());
+    run_simulated(bench());
 }
