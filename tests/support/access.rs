@@ -9,7 +9,7 @@ use edge_registry::auth::{Action, Actions, Scope};
 use edge_registry::oci::RepoName;
 use serde_json::{Value, json};
 
-use super::auth::{self, ADMIN_PASSWORD, ADMIN_USERNAME, TOKEN_SECRET};
+use super::auth::{self, admin_password, admin_username, token_secret};
 use super::cases::{self, LA, M1, OCI_MANIFEST};
 use super::client::{Client, ReqBody, Resp};
 
@@ -130,14 +130,14 @@ pub fn the_base_endpoint_challenges_anonymous_callers(c: &dyn Client) {
     assert!(!challenge.contains("scope="), "{challenge}");
 
     expect(&c.get("/v2/"), 200, "the administrator's /v2/");
-    let token = token_for(c, (ADMIN_USERNAME, ADMIN_PASSWORD), &[]);
+    let token = token_for(c, (admin_username(), admin_password()), &[]);
     expect(
         &c.send("GET", "/v2/", &[("authorization", &bearer(&token))], ReqBody::Empty),
         200,
         "a token's /v2/",
     );
 
-    let wrong = auth::basic(ADMIN_USERNAME, "not-the-password");
+    let wrong = auth::basic(admin_username(), "not-the-password");
     refused(
         &c.send("GET", "/v2/", &[("authorization", &wrong)], ReqBody::Empty),
         401,
@@ -158,7 +158,7 @@ pub fn the_token_flow_grants_what_the_challenge_names(c: &dyn Client, ns: &str) 
     let scope = challenge_param(&anonymous, "scope").expect("a scope");
     assert_eq!(scope, format!("repository:{repo}:pull"));
 
-    let token = token_for(c, (ADMIN_USERNAME, ADMIN_PASSWORD), &[&scope]);
+    let token = token_for(c, (admin_username(), admin_password()), &[&scope]);
     assert_eq!(granted(&token), [scope]);
     let pulled = c.send(
         "GET",
@@ -307,7 +307,7 @@ pub fn expired_tampered_and_wrongly_scoped_tokens_are_refused(c: &dyn Client, ns
             - 3_600;
     let expired = Claims {
         iss: token::ISSUER.into(),
-        sub: ADMIN_USERNAME.into(),
+        sub: admin_username().into(),
         aud: service,
         exp: hour_ago + 900,
         nbf: hour_ago,
@@ -315,12 +315,12 @@ pub fn expired_tampered_and_wrongly_scoped_tokens_are_refused(c: &dyn Client, ns
         jti: "expired".into(),
         access: vec![Access::from_scope(&pull)],
     };
-    let expired = token::sign(&SigningKey::new(TOKEN_SECRET.as_bytes()), &expired);
+    let expired = token::sign(&SigningKey::new(token_secret().as_bytes()), &expired);
     let resp = send(&expired);
     refused(&resp, 401, "UNAUTHORIZED", "expired token");
     assert!(resp.header("www-authenticate").unwrap().contains("error=\"invalid_token\""));
 
-    let good = token_for(c, (ADMIN_USERNAME, ADMIN_PASSWORD), &[&pull.to_string()]);
+    let good = token_for(c, (admin_username(), admin_password()), &[&pull.to_string()]);
     expect(&send(&good), 200, "the untampered token");
     let mut tampered = good.clone().into_bytes();
     let at = tampered.len() - 3;
@@ -330,7 +330,7 @@ pub fn expired_tampered_and_wrongly_scoped_tokens_are_refused(c: &dyn Client, ns
     // A token for another repository: the administrator may get one for this one, so the
     // refusal names the scope to fetch; a token for pull does not let the repository be pushed.
     let scope_b = format!("repository:{ns}/tokens/b:pull");
-    let other = token_for(c, (ADMIN_USERNAME, ADMIN_PASSWORD), &[&scope_b]);
+    let other = token_for(c, (admin_username(), admin_password()), &[&scope_b]);
     insufficient_scope(&send(&other), &pull.to_string(), "token for another repository");
     let uploads = format!("/v2/{repo}/blobs/uploads/");
     let push = c.send("POST", &uploads, &[("authorization", &bearer(&good))], ReqBody::Empty);

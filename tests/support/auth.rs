@@ -1,29 +1,73 @@
 //! The one place tests get their credentials: the secrets the registry under test is started
-//! with (the launcher's bindings, or the in-process [`AuthConfig`]), and the administrator every
-//! test client authenticates as unless a test says otherwise.
+//! with (the launcher's bindings, or the in-process [`AuthConfig`]), read from `.dev.vars` as
+//! `make dev` reads them, and the administrator every test client authenticates as unless a test
+//! says otherwise.
 //!
 //! A test that wants another caller passes its own `authorization` header; an empty one sends
 //! none, as an anonymous client would.
 
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
 use edge_registry::auth::{AuthConfig, Credentials};
 
-pub const ADMIN_USERNAME: &str = "admin";
-pub const ADMIN_PASSWORD: &str = "test-admin-password-0123456789";
-pub const TOKEN_SECRET: &str = "test-token-secret-0123456789abcdef0123456789";
+/// The secrets of `.dev.vars`, the file `make dev` keeps the local administrator in: the tests
+/// log in as the developer does. A checkout without one gets it from the script `make dev` runs.
+fn dev_vars() -> &'static [(String, String)] {
+    static VARS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    VARS.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let file = root.join(".dev.vars");
+        if !file.exists() {
+            let status = Command::new("node")
+                .arg(root.join("scripts/dev-vars.mjs"))
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("node runs scripts/dev-vars.mjs");
+            assert!(status.success(), "scripts/dev-vars.mjs failed: {status}");
+        }
+        let text = std::fs::read_to_string(&file).expect(".dev.vars is readable");
+        let vars: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        for name in ["ADMIN_USERNAME", "ADMIN_PASSWORD", "TOKEN_SECRET"] {
+            assert!(vars.iter().any(|(k, _)| k == name), ".dev.vars lacks {name}");
+        }
+        vars
+    })
+}
+
+fn dev_var(name: &str) -> &'static str {
+    let (_, value) = dev_vars().iter().rev().find(|(k, _)| k == name).expect("checked on load");
+    value
+}
+
+pub fn admin_username() -> &'static str {
+    dev_var("ADMIN_USERNAME")
+}
+
+pub fn admin_password() -> &'static str {
+    dev_var("ADMIN_PASSWORD")
+}
+
+pub fn token_secret() -> &'static str {
+    dev_var("TOKEN_SECRET")
+}
 
 /// The registry's access-control secrets, as `(binding, value)`.
 pub fn vars() -> Vec<(String, String)> {
-    let secrets = [
-        ("ADMIN_USERNAME", ADMIN_USERNAME),
-        ("ADMIN_PASSWORD", ADMIN_PASSWORD),
-        ("TOKEN_SECRET", TOKEN_SECRET),
-    ];
-    secrets.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    ["ADMIN_USERNAME", "ADMIN_PASSWORD", "TOKEN_SECRET"]
+        .into_iter()
+        .map(|name| (name.to_owned(), dev_var(name).to_owned()))
+        .collect()
 }
 
 /// The administrator's `(user, password)`, for real clients' `--creds`.
 pub fn admin() -> (String, String) {
-    (ADMIN_USERNAME.to_owned(), ADMIN_PASSWORD.to_owned())
+    (admin_username().to_owned(), admin_password().to_owned())
 }
 
 /// The in-process registry's access control, with `extra` bindings (e.g. `ANONYMOUS_PULL`).
@@ -49,7 +93,7 @@ pub fn with_credentials(headers: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(name, value)| (name.to_string(), value.to_string()))
         .collect();
     if !own {
-        out.push(("authorization".into(), basic(ADMIN_USERNAME, ADMIN_PASSWORD)));
+        out.push(("authorization".into(), basic(admin_username(), admin_password())));
     }
     out
 }
