@@ -19,6 +19,7 @@ macro_rules! memory_cases {
 
 memory_cases!(
     upl2_upload_range_is_cumulative,
+    uploads_path_without_trailing_slash_opens_a_session,
     upl4_streamed_patch,
     upl5_uneven_chunks,
     dig1_sha512,

@@ -29,6 +29,7 @@ macro_rules! worker_cases {
 
 worker_cases!(
     upl2_upload_range_is_cumulative => "upl2",
+    uploads_path_without_trailing_slash_opens_a_session => "upslash",
     upl4_streamed_patch => "upl4",
     upl5_uneven_chunks => "upl5",
     dig1_sha512 => "dig1",

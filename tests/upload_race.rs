@@ -69,7 +69,8 @@ async fn race_and_finish(size: usize) {
     // The session holds B's hash. Its buffered bytes were overwritten by A: closing the
     // upload must refuse them, not store A's bytes under B's digest.
     let b_digest = Digest::of(Algorithm::Sha256, b_bytes);
-    let finished = registry.finish_upload(&name, &id, &b_digest, futures::stream::empty()).await;
+    let finished =
+        registry.finish_upload(&name, &id, None, &b_digest, futures::stream::empty()).await;
     match finished {
         Err(Error::BlobUploadInvalid { .. }) => {}
         Ok(blob) => {

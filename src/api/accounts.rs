@@ -90,6 +90,12 @@ async fn create<K: KeyValue, B>(
     }
     let new: NewAccount =
         serde_json::from_slice(&bytes).map_err(|e| invalid(format!("not an account: {e}")))?;
+    if auth.config().admin.as_ref().is_some_and(|admin| admin.username == new.name) {
+        return Err(invalid(format!(
+            "{:?} is the administrator of ADMIN_USERNAME; an account of that name could never log in",
+            new.name
+        )));
+    }
 
     let (secret, generated) = match new.password {
         Some(secret) if secret.chars().count() < MIN_PASSWORD_LEN => {

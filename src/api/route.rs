@@ -90,6 +90,9 @@ impl Route {
             (name_before(2), |name, _| Route::Tags(name), String::new())
         } else if n >= 3 && at(2) == "manifests" {
             (name_before(2), Route::Manifest, at(1).to_owned())
+        } else if n >= 3 && at(2) == "blobs" && at(1) == "uploads" {
+            // No digest is called "uploads": the upload path without its trailing slash.
+            (name_before(2), |name, _| Route::Uploads(name), String::new())
         } else if n >= 3 && at(2) == "blobs" {
             (name_before(2), Route::Blob, at(1).to_owned())
         } else if n >= 3 && at(2) == "referrers" {
@@ -129,6 +132,7 @@ mod tests {
         );
         assert_eq!(parse("/v2/x/tags/tags/list"), Route::Tags(name("x/tags")));
         assert_eq!(parse("/v2/x/blobs/uploads/"), Route::Uploads(name("x")));
+        assert_eq!(parse("/v2/x/blobs/uploads"), Route::Uploads(name("x")));
         assert_eq!(parse("/v2/x/blobs/uploads/abc"), Route::Upload(name("x"), "abc".into()));
         assert_eq!(
             parse("/v2/x/referrers/sha256:a"),

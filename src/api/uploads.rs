@@ -10,9 +10,9 @@ use super::reply::Reply;
 use super::{Request, query_param};
 use crate::auth::Action;
 use crate::oci::RepoName;
+use crate::registry::Registry;
 use crate::registry::blobs::BlobInfo;
 use crate::registry::uploads::PART_SIZE;
-use crate::registry::{Error, Registry};
 use crate::storage::ObjectStore;
 
 /// The `Range` header of an upload that holds `offset` bytes: `0-<last byte>` (`0-0` when
@@ -105,8 +105,7 @@ pub async fn handle<S: ObjectStore>(
                 (None, length) => length,
             };
             let start = range.map(|(first, _)| first);
-            let offset = registry.append_upload(name, id, start, length, request.body).await;
-            let offset = offset.map_err(|err| range_error(registry, err))?;
+            let offset = registry.append_upload(name, id, start, length, request.body).await?;
             Ok(session_reply(name, id, offset, StatusCode::ACCEPTED))
         }
         Method::PUT => {
@@ -114,7 +113,8 @@ pub async fn handle<S: ObjectStore>(
                 ApiError::new(ErrorCode::DigestInvalid, "closing an upload needs ?digest=")
             })?;
             let digest = parse_digest(&digest)?;
-            let blob = registry.finish_upload(name, id, &digest, request.body).await?;
+            let start = content_range(&request)?.map(|(first, _)| first);
+            let blob = registry.finish_upload(name, id, start, &digest, request.body).await?;
             Ok(created(name, &blob))
         }
         Method::DELETE => {
@@ -123,9 +123,4 @@ pub async fn handle<S: ObjectStore>(
         }
         other => Err(ApiError::new(ErrorCode::MethodNotAllowed, format!("{other} on an upload"))),
     }
-}
-
-/// A chunk that does not start where the upload stands answers 416 with the upload's range.
-fn range_error<S>(_registry: &Registry<S>, err: Error) -> ApiError {
-    ApiError::from(err)
 }

@@ -5,9 +5,11 @@
 //!    ones (left by a tag write or delete that did not finish) are verified by reading their
 //!    tags with joined futures, at most `delete_concurrency` at once; the first real error
 //!    cancels the rest.
-//! 3. Delete the matching tags, then the markers, then the referrer entry and the revision, in
+//! 3. Delete the matching tags, then their markers, then the referrer entry and the revision, in
 //!    batches of up to 1,000 keys. Tags go first, so no tag is ever left naming a missing
 //!    manifest; a crash anywhere leaves the revision in place and a retried DELETE finishes.
+//! 4. List the markers once more and remove the tags a concurrent push pointed at the digest
+//!    meanwhile (in the usual case the listing is empty: one operation).
 //!
 //! A revision without `indexed` (content copied from another registry's bucket) falls back to
 //! a scan of the repository's tags: a listing page of up to 1,000 links tells from each link's
@@ -44,34 +46,30 @@ impl<S: ObjectStore> Registry<S> {
         }
         let revision_key = paths::revision(name, digest);
         let Some(revision) = self.store.head(&revision_key).await? else {
+            // A delete cut off after the revision went may have left latecomers: finish it.
+            self.untag_latecomers(name, digest).await?;
             return Err(Error::ManifestUnknown { reference: digest.to_string() });
         };
 
-        let (path, tags, markers) = if revision.custom.contains_key(INDEXED) {
-            let (tags, markers) = self.tags_from_index(name, digest).await?;
-            (DeletePath::Index, tags, markers)
+        let (path, mut tags) = if revision.custom.contains_key(INDEXED) {
+            (DeletePath::Index, self.tags_from_index(name, digest).await?)
         } else {
-            (DeletePath::Scan, self.tags_from_scan(name, digest).await?, Vec::new())
+            (DeletePath::Scan, self.tags_from_scan(name, digest).await?)
         };
-
-        let tag_keys: Vec<String> = tags.iter().map(|t| paths::tag(name, t)).collect();
-        self.delete_keys(&tag_keys).await?;
-        self.delete_keys(&markers).await?;
+        self.untag(name, digest, &tags).await?;
         if let Some(subject) = revision.custom.get(SUBJECT).and_then(|s| Digest::parse(s).ok()) {
             self.remove_referrer(name, &subject, digest).await?;
         }
         self.delete_keys(&[revision_key]).await?;
+        tags.extend(self.untag_latecomers(name, digest).await?);
 
+        tags.sort();
         let tags_removed = tags.iter().map(|t| t.to_string()).collect();
         Ok(DeleteReport { path, tags_removed })
     }
 
-    /// The tags that point at `digest` now, and every marker key of the revision.
-    async fn tags_from_index(
-        &self,
-        name: &RepoName,
-        digest: &Digest,
-    ) -> Result<(Vec<Tag>, Vec<String>)> {
+    /// The tags that point at `digest` now, found through the revision's tag index.
+    async fn tags_from_index(&self, name: &RepoName, digest: &Digest) -> Result<Vec<Tag>> {
         let prefix = paths::revision_tags(name, digest);
         let markers = self.list_all(&prefix, true).await?;
 
@@ -87,7 +85,46 @@ impl<S: ObjectStore> Registry<S> {
             }
         }
 
-        let verified: Vec<Option<Tag>> = futures::stream::iter(pending)
+        confirmed.extend(self.pointing_at(name, digest, pending).await?);
+        Ok(confirmed)
+    }
+
+    /// Tags pointed at `digest` while it was being deleted, by a push whose tag index marker the
+    /// first listing missed or whose tag was read before it moved. Once the revision is gone,
+    /// every marker left is listed again and its tag read, confirmed or not, and the tags that
+    /// point at `digest` go with their markers. A push that finds the revision gone after
+    /// moving its tag writes the revision again (`put_manifest`), so no tag is left naming a
+    /// missing manifest either way. Markers of tags that point elsewhere stay: they are pending,
+    /// and a pending marker is never trusted.
+    async fn untag_latecomers(&self, name: &RepoName, digest: &Digest) -> Result<Vec<Tag>> {
+        let prefix = paths::revision_tags(name, digest);
+        let markers = self.list_all(&prefix, false).await?;
+        let candidates =
+            markers.iter().filter_map(|marker| Tag::parse(&marker.key[prefix.len()..]).ok());
+        let latecomers = self.pointing_at(name, digest, candidates.collect()).await?;
+        self.untag(name, digest, &latecomers).await?;
+        Ok(latecomers)
+    }
+
+    /// Removes `tags`, then their markers under `digest`: a failure between the two leaves a
+    /// marker without its tag, which the index tolerates, never a tag without its marker.
+    async fn untag(&self, name: &RepoName, digest: &Digest, tags: &[Tag]) -> Result<()> {
+        let tag_keys: Vec<String> = tags.iter().map(|t| paths::tag(name, t)).collect();
+        self.delete_keys(&tag_keys).await?;
+        let markers: Vec<String> =
+            tags.iter().map(|t| paths::revision_tag(name, digest, t)).collect();
+        self.delete_keys(&markers).await
+    }
+
+    /// Those of `candidates` that point at `digest` now: their links are read with joined
+    /// futures, `delete_concurrency` at once; the first error cancels the rest.
+    async fn pointing_at(
+        &self,
+        name: &RepoName,
+        digest: &Digest,
+        candidates: Vec<Tag>,
+    ) -> Result<Vec<Tag>> {
+        let read: Vec<Option<Tag>> = futures::stream::iter(candidates)
             .map(|tag| async move {
                 let current = self.resolve_tag(name, &tag).await?;
                 Ok::<_, Error>((current.as_ref() == Some(digest)).then_some(tag))
@@ -95,10 +132,7 @@ impl<S: ObjectStore> Registry<S> {
             .buffer_unordered(self.config.delete_concurrency)
             .try_collect()
             .await?;
-        confirmed.extend(verified.into_iter().flatten());
-        confirmed.sort();
-
-        Ok((confirmed, markers.into_iter().map(|m| m.key).collect()))
+        Ok(read.into_iter().flatten().collect())
     }
 
     /// The tags that point at `digest`, found by listing every tag of the repository.
@@ -133,16 +167,7 @@ impl<S: ObjectStore> Registry<S> {
 
         let mut matching: Vec<Tag> =
             decided.into_iter().filter_map(|(tag, _, names)| names.then_some(tag)).collect();
-        let read: Vec<Option<Tag>> = futures::stream::iter(unknown)
-            .map(|tag| async move {
-                let current = self.resolve_tag(name, &tag).await?;
-                Ok::<_, Error>((current.as_ref() == Some(digest)).then_some(tag))
-            })
-            .buffer_unordered(self.config.delete_concurrency)
-            .try_collect()
-            .await?;
-        matching.extend(read.into_iter().flatten());
-        matching.sort();
+        matching.extend(self.pointing_at(name, digest, unknown).await?);
         Ok(matching)
     }
 

@@ -73,13 +73,23 @@ impl<S: ObjectStore> Registry<S> {
             ..PutOptions::default()
         };
         let size = bytes.len() as u64;
-        self.store.put(&paths::revision(name, &digest), bytes, options).await?;
-
+        let revision = paths::revision(name, &digest);
+        let kept = matches!(reference, Reference::Tag(_)).then(|| bytes.clone());
+        self.store.put(&revision, bytes, options.clone()).await?;
         if let Some(subject) = &parsed.subject {
             self.add_referrer(name, &subject.digest, &digest, size, &parsed).await?;
         }
-        if let Reference::Tag(tag) = reference {
+
+        if let (Reference::Tag(tag), Some(bytes)) = (reference, kept) {
             self.set_tag(name, tag, &digest).await?;
+            // A delete of this digest that ran meanwhile may have removed the revision after
+            // its last look for tags: the tag now points here, so the revision comes back.
+            if self.store.head(&revision).await?.is_none() {
+                self.store.put(&revision, bytes, options).await?;
+                if let Some(subject) = &parsed.subject {
+                    self.add_referrer(name, &subject.digest, &digest, size, &parsed).await?;
+                }
+            }
         }
         self.add_repository(name).await?;
         Ok(PutManifest { digest, subject: parsed.subject.map(|s| s.digest) })

@@ -270,15 +270,20 @@ impl<S: ObjectStore> Registry<S> {
     }
 
     /// Closes a session with its last bytes (possibly none) and stores the blob as `digest`,
-    /// which must describe every byte of the upload.
+    /// which must describe every byte of the upload. `start`, when the client gave a
+    /// Content-Range, must be where the upload stands; if not, the session is kept as it was.
     pub async fn finish_upload(
         &self,
         name: &RepoName,
         id: &str,
+        start: Option<u64>,
         digest: &Digest,
         mut body: impl Stream<Item = std::result::Result<Vec<u8>, String>> + Unpin,
     ) -> Result<BlobInfo> {
         let (session, _) = self.load_session(name, id).await?;
+        if start.is_some_and(|start| start != session.offset) {
+            return Err(Error::RangeInvalid { offset: session.offset });
+        }
         let old_tail = session.tail_key(id);
         let tail = self.read_tail(&session, old_tail.as_deref()).await?;
         let mut writer = Writer::new(self, id, session, tail);

@@ -398,6 +398,9 @@ pub fn accounts_are_managed_by_administrators(c: &dyn Client, ns: &str) {
     refused(&anonymous, 401, "UNAUTHORIZED", "an anonymous caller creates an account");
     let garbled = c.send("POST", "/api/accounts", &[], ReqBody::Bytes(b"{name:".to_vec()));
     refused(&garbled, 400, "UNSUPPORTED", "an account that is not JSON");
+    let shadow = json!({ "name": admin_username(), "grants": [] }).to_string();
+    let shadow = c.send("POST", "/api/accounts", &[], ReqBody::Bytes(shadow.into_bytes()));
+    refused(&shadow, 400, "UNSUPPORTED", "an account named as the administrator");
 
     expect(&c.delete(&format!("/api/accounts/{user}")), 204, "DELETE an account");
     let login = fetch_token(c, &basic, &[]);

@@ -110,6 +110,14 @@ pub fn upl2_upload_range_is_cumulative(c: &dyn Client, ns: &str) {
     let resp = c.get(&location);
     assert_eq!(resp.header("range"), Some("0-2097151"), "nothing appended by a refused chunk");
 
+    // A closing PUT whose chunk does not start where the upload stands is refused the same way,
+    // and the session stays as it was.
+    let early = with_query(&location, &format!("digest={}", sha256(&data)));
+    let resp = c.send("PUT", &early, &[("content-range", "0-9")], ReqBody::Bytes(vec![0; 10]));
+    expect(&resp, 416, "a closing chunk at the wrong offset");
+    let resp = c.get(&location);
+    assert_eq!(resp.header("range"), Some("0-2097151"), "the session survives a refused close");
+
     let resp = c.send(
         "PUT",
         &with_query(&location, &format!("digest={}", sha256(&data))),
@@ -117,6 +125,14 @@ pub fn upl2_upload_range_is_cumulative(c: &dyn Client, ns: &str) {
         ReqBody::Empty,
     );
     expect(&resp, 201, "closing PUT");
+}
+
+/// `POST /v2/<name>/blobs/uploads` without its trailing slash opens a session, as distribution
+/// does; no digest is called `uploads`.
+pub fn uploads_path_without_trailing_slash_opens_a_session(c: &dyn Client, ns: &str) {
+    let resp = c.send("POST", &format!("/v2/{ns}/app/blobs/uploads"), &[], ReqBody::Empty);
+    expect(&resp, 202, "POST uploads without a slash");
+    assert!(resp.header("location").is_some_and(|l| l.contains("/blobs/uploads/")));
 }
 
 pub fn upl4_streamed_patch(c: &dyn Client, ns: &str) {

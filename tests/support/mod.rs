@@ -8,5 +8,6 @@ pub mod cases;
 pub mod client;
 pub mod clients;
 pub mod images;
+pub mod latency;
 pub mod memory;
 pub mod worker;

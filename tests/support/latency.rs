@@ -1,9 +1,12 @@
-//! The latency model of R2 seen from one Worker request, shared by the benchmarks: every
-//! operation takes [`LATENCY`] of simulated time and at most [`CONNECTIONS`] run at once (more
-//! wait their turn, first come first served). Time is tokio's paused clock on a current-thread
-//! runtime, so a hundred thousand sequential reads cost simulated seconds and no real ones.
-//! Operations are counted with [`Counted`], as the registry counts them for its log line.
+//! A latency model of R2 seen from one Worker request, for the benchmarks and for tests of
+//! concurrent requests: every operation takes simulated time ([`LATENCY`], or a random time
+//! drawn from a seed) and at most [`CONNECTIONS`] run at once (more wait their turn, first come
+//! first served). Time is tokio's paused clock on a current-thread runtime, so a hundred
+//! thousand sequential reads cost simulated seconds and no real ones, and two requests over
+//! random latencies interleave their storage calls in an order the seed fixes. Operations are
+//! counted with [`Counted`], as the registry counts them for its log line.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use edge_registry::storage::counted::Counted;
@@ -18,22 +21,52 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 pub const LATENCY: Duration = Duration::from_millis(20);
 /// Storage operations a Worker request may have in flight at once.
 pub const CONNECTIONS: usize = 6;
-/// A store whose every operation takes `delay` of tokio time, at most [`CONNECTIONS`] at once.
+/// A store whose every operation takes some tokio time, at most [`CONNECTIONS`] at once.
 pub struct Latency<S> {
     inner: S,
-    delay: Duration,
+    delay: Delay,
     connections: Semaphore,
 }
 
+enum Delay {
+    Fixed(Duration),
+    /// Uniform in 0..=`max_ms` milliseconds, from a xorshift generator's state.
+    Random {
+        state: Cell<u64>,
+        max_ms: u64,
+    },
+}
+
 impl<S> Latency<S> {
+    /// Every operation takes `delay`.
     pub fn new(inner: S, delay: Duration) -> Self {
+        Self { inner, delay: Delay::Fixed(delay), connections: Semaphore::new(CONNECTIONS) }
+    }
+
+    /// Every operation takes a random time of up to `max_ms`, drawn from `seed`.
+    pub fn random(inner: S, seed: u64, max_ms: u64) -> Self {
+        let delay = Delay::Random { state: Cell::new(seed.max(1)), max_ms };
         Self { inner, delay, connections: Semaphore::new(CONNECTIONS) }
+    }
+
+    fn next_delay(&self) -> Duration {
+        match &self.delay {
+            Delay::Fixed(delay) => *delay,
+            Delay::Random { state, max_ms } => {
+                let mut x = state.get();
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                state.set(x);
+                Duration::from_millis(x % (max_ms + 1))
+            }
+        }
     }
 
     /// Waits for a connection, then for the round trip; the operation runs holding the permit.
     async fn round_trip(&self) -> SemaphorePermit<'_> {
         let permit = self.connections.acquire().await.expect("the semaphore is never closed");
-        tokio::time::sleep(self.delay).await;
+        tokio::time::sleep(self.next_delay()).await;
         permit
     }
 }
