@@ -139,10 +139,10 @@ fn skopeo_logs_in_pushes_and_pulls_with_credentials() {
     assert!(!refused.status.success(), "a push outside the grant succeeded");
 }
 
-/// podman with a private vfs store under `dir`, and `args`.
-fn podman(dir: &Path, args: &[&str], stdin: &str) -> Output {
+/// podman with a private vfs store under `dir` (its run state under `runroot`), and `args`.
+fn podman(dir: &Path, runroot: &Path, args: &[&str], stdin: &str) -> Output {
     let root = format!("--root={}", dir.join("storage").display());
-    let runroot = format!("--runroot={}", dir.join("run").display());
+    let runroot = format!("--runroot={}", runroot.display());
     let tmpdir = format!("--tmpdir={}", dir.join("tmp").display());
     let global = ["--storage-driver=vfs", &root, &runroot, &tmpdir];
     let global = [&global[..], &["--cgroup-manager=cgroupfs", "--events-backend=file"]].concat();
@@ -157,6 +157,7 @@ fn podman_logs_in_pushes_and_pulls_with_credentials() {
     let worker = Worker::shared();
     let (ns, user, password) = account(worker, "podman");
     let (dir, image) = layout("podman-login");
+    let runroot = images::runroot_dir();
     let source = format!("oci:{}:v1", dir.join("layout").display());
     let seeded = format!("{}/{ns}/seed:v1", host(worker));
     clients::skopeo_ok(&["copy", &source, &format!("docker://{seeded}")]);
@@ -165,12 +166,21 @@ fn podman_logs_in_pushes_and_pulls_with_credentials() {
     let authfile = authfile.to_str().unwrap();
     let tls = "--tls-verify=false";
     let login = ["login", tls, "--authfile", authfile, "-u", &user, "--password-stdin"];
-    expect_success(&podman(&dir, &[&login[..], &[host(worker)]].concat(), &password), "login");
+    expect_success(
+        &podman(&dir, &runroot, &[&login[..], &[host(worker)]].concat(), &password),
+        "login",
+    );
 
-    expect_success(&podman(&dir, &["pull", tls, "--authfile", authfile, &seeded], ""), "pull");
+    expect_success(
+        &podman(&dir, &runroot, &["pull", tls, "--authfile", authfile, &seeded], ""),
+        "pull",
+    );
     let pushed = format!("{}/{ns}/pushed:v2", host(worker));
-    expect_success(&podman(&dir, &["tag", &seeded, &pushed], ""), "podman tag");
-    expect_success(&podman(&dir, &["push", tls, "--authfile", authfile, &pushed], ""), "push");
+    expect_success(&podman(&dir, &runroot, &["tag", &seeded, &pushed], ""), "podman tag");
+    expect_success(
+        &podman(&dir, &runroot, &["push", tls, "--authfile", authfile, &pushed], ""),
+        "push",
+    );
 
     let manifest = worker.get(&format!("/v2/{ns}/pushed/manifests/v2"));
     assert_eq!(manifest.status, 200, "{}", manifest.text());
@@ -183,10 +193,11 @@ fn podman_logs_in_pushes_and_pulls_with_credentials() {
         serde_json::from_slice::<serde_json::Value>(&image.config).unwrap()["config"]["Labels"]
     );
 
-    let logout = podman(&dir, &["logout", "--authfile", authfile, host(worker)], "");
+    let logout = podman(&dir, &runroot, &["logout", "--authfile", authfile, host(worker)], "");
     expect_success(&logout, "podman logout");
-    let anonymous = podman(&dir, &["push", tls, "--authfile", authfile, &pushed], "");
+    let anonymous = podman(&dir, &runroot, &["push", tls, "--authfile", authfile, &pushed], "");
     assert!(!anonymous.status.success(), "a push after logout succeeded");
+    let _ = std::fs::remove_dir_all(&runroot);
 }
 
 /// The oras SDK: log in as `user` (an auth file in `dir`), push a file to `target`, pull it back

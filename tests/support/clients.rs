@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use super::images::scratch_dir;
+use super::images::{runroot_dir, scratch_dir};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -133,18 +133,19 @@ fn run_with<S: AsRef<OsStr>>(mut command: Command, args: &[S]) -> Output {
 /// A private image store for podman or buildah (vfs driver), removed when dropped.
 pub struct Storage {
     dir: PathBuf,
+    runroot: PathBuf,
 }
 
 impl Storage {
     pub fn new(label: &str) -> Self {
-        Self { dir: scratch_dir(label) }
+        Self { dir: scratch_dir(label), runroot: runroot_dir() }
     }
 
     fn global_args(&self) -> Vec<String> {
         vec![
             "--storage-driver=vfs".into(),
             format!("--root={}", self.dir.join("storage").display()),
-            format!("--runroot={}", self.dir.join("run").display()),
+            format!("--runroot={}", self.runroot.display()),
         ]
     }
 
@@ -203,6 +204,7 @@ impl Drop for Storage {
     fn drop(&mut self) {
         // vfs layers are plain directories; some are read-only, which remove_dir_all handles.
         let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.runroot);
     }
 }
 

@@ -32,6 +32,17 @@ pub fn scratch_dir(label: &str) -> PathBuf {
     dir
 }
 
+/// A fresh, empty directory with a short path, for podman's `--runroot`, which podman refuses
+/// beyond 50 characters (a checkout's target directory can be deeper than that allows).
+pub fn runroot_dir() -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = Path::new("/tmp").join(format!("er-run-{}-{n}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("a runroot directory");
+    dir
+}
+
 /// A name component no earlier run used: the worker log outlives a run, and skopeo remembers
 /// where it has seen blobs across runs.
 pub fn unique(label: &str) -> String {
