@@ -15,7 +15,8 @@ use super::{Error, Registry, Result, now_ms, random_id};
 use crate::oci::digest::Hasher;
 use crate::oci::{Algorithm, Digest, RepoName};
 use crate::storage::{
-    Checksum, MIN_PART_SIZE, ObjectStore, PutMode, PutOptions, UploadedPart, paths,
+    Checksum, MIN_PART_SIZE, ObjectStore, PutMode, PutOptions, StorageError, StorageErrorKind,
+    UploadedPart, paths,
 };
 
 /// Size of every non-final multipart part. R2 wants them equal and at least 5 MiB; 8 MiB parts
@@ -37,8 +38,9 @@ pub(crate) struct Session {
     /// request that lost the race for the session) is refused, never taken as the upload's bytes.
     #[serde(default)]
     tail_etag: Option<String>,
-    /// The request appending to the session now: claiming the session first keeps concurrent
-    /// PATCHes from writing parts or a tail at the same offsets.
+    /// The request appending to the session now. A PATCH claims the session before it writes
+    /// and gives it back when done (or, failing, puts back the state it found), so no other
+    /// request writes parts or a tail at the same offsets meanwhile: they are refused.
     #[serde(default)]
     writer: Option<String>,
     updated_ms: u64,
@@ -75,6 +77,28 @@ impl Session {
 
     fn tail_key(&self, id: &str) -> Option<String> {
         (self.tail_len() > 0).then(|| paths::upload_tail(id, self.offset))
+    }
+}
+
+/// Refuses a session another request is appending to.
+fn ensure_idle(session: &Session) -> Result<()> {
+    match session.writer {
+        Some(_) => Err(Error::BlobUploadInvalid {
+            message: "another request is writing to this upload; ask for its status".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A storage refusal while writing the upload's multipart parts: the upload was cancelled or
+/// closed meanwhile (no such upload), or its parts are not the ones the session names.
+fn upload_gone(id: &str, err: StorageError) -> Error {
+    match err.kind {
+        StorageErrorKind::NoSuchUpload => Error::BlobUploadUnknown { id: id.to_owned() },
+        StorageErrorKind::Refused => Error::BlobUploadInvalid {
+            message: format!("the upload's stored parts were refused ({err}); start it again"),
+        },
+        _ => Error::Storage(err),
     }
 }
 
@@ -130,7 +154,10 @@ impl<'a, S: ObjectStore> Writer<'a, S> {
             }
         };
         let number = self.session.parts.len() as u16 + 1;
-        let part = store.upload_part(&key, &upload_id, number, bytes).await?;
+        let part = store
+            .upload_part(&key, &upload_id, number, bytes)
+            .await
+            .map_err(|err| upload_gone(self.id, err))?;
         self.session.parts.push(part);
         Ok(())
     }
@@ -185,9 +212,11 @@ impl<'a, S: ObjectStore> Writer<'a, S> {
                 let mut parts = self.session.parts.clone();
                 if !self.buffer.is_empty() {
                     let number = parts.len() as u16 + 1;
-                    parts.push(store.upload_part(&key, upload_id, number, self.buffer).await?);
+                    let part = store.upload_part(&key, upload_id, number, self.buffer).await;
+                    parts.push(part.map_err(|err| upload_gone(self.id, err))?);
                 }
-                store.complete_multipart(&key, upload_id, &parts).await?;
+                let completed = store.complete_multipart(&key, upload_id, &parts).await;
+                completed.map_err(|err| upload_gone(self.id, err))?;
                 key
             }
         };
@@ -233,24 +262,44 @@ impl<S: ObjectStore> Registry<S> {
         length: Option<u64>,
         mut body: impl Stream<Item = std::result::Result<Vec<u8>, String>> + Unpin,
     ) -> Result<u64> {
-        let (mut session, etag) = self.load_session(name, id).await?;
-        if start.is_some_and(|start| start != session.offset) {
-            return Err(Error::RangeInvalid { offset: session.offset });
+        let (found, etag) = self.load_session(name, id).await?;
+        ensure_idle(&found)?;
+        if start.is_some_and(|start| start != found.offset) {
+            return Err(Error::RangeInvalid { offset: found.offset });
         }
-        session.writer = Some(random_id()?);
-        let etag = self.save_session(id, &session, PutMode::UpdateIfMatch(etag)).await?;
+        let mut claimed = found.clone();
+        claimed.writer = Some(random_id()?);
+        let etag = self.save_session(id, &claimed, PutMode::UpdateIfMatch(etag)).await?;
 
+        match self.append_claimed(id, claimed, &etag, length, &mut body).await {
+            Ok(offset) => Ok(offset),
+            Err(err) => {
+                // Put back the state found: the parts and tail this request wrote are left
+                // unnamed, and the next PATCH writes over them from the offset the client is
+                // told. Should this fail too, the session stays claimed until it expires.
+                let _restored = self.save_session(id, &found, PutMode::UpdateIfMatch(etag)).await;
+                Err(err)
+            }
+        }
+    }
+
+    /// The body of [`Registry::append_upload`] once the session is claimed (state `etag`).
+    async fn append_claimed(
+        &self,
+        id: &str,
+        session: Session,
+        etag: &str,
+        length: Option<u64>,
+        body: &mut (impl Stream<Item = std::result::Result<Vec<u8>, String>> + Unpin),
+    ) -> Result<u64> {
         let old_tail = session.tail_key(id);
         let tail = self.read_tail(&session, old_tail.as_deref()).await?;
         let mut writer = Writer::new(self, id, session, tail);
-        let written = writer.write_all(&mut body).await?;
+        let written = writer.write_all(body).await?;
         if length.is_some_and(|length| length != written) {
             return Err(Error::BlobUploadInvalid {
                 message: format!("the chunk carried {written} bytes, not the {length:?} announced"),
             });
-        }
-        if written == 0 {
-            return Ok(writer.session.offset);
         }
 
         let mut session = writer.session;
@@ -262,8 +311,8 @@ impl<S: ObjectStore> Registry<S> {
             None => None,
         }
         .map(|meta| meta.etag);
-        self.save_session(id, &session, PutMode::UpdateIfMatch(etag)).await?;
-        if let Some(old) = old_tail {
+        self.save_session(id, &session, PutMode::UpdateIfMatch(etag.to_owned())).await?;
+        if let Some(old) = old_tail.filter(|old| session.tail_key(id).as_ref() != Some(old)) {
             self.store.delete_many(&[old]).await?;
         }
         Ok(session.offset)
@@ -281,6 +330,7 @@ impl<S: ObjectStore> Registry<S> {
         mut body: impl Stream<Item = std::result::Result<Vec<u8>, String>> + Unpin,
     ) -> Result<BlobInfo> {
         let (session, _) = self.load_session(name, id).await?;
+        ensure_idle(&session)?;
         if start.is_some_and(|start| start != session.offset) {
             return Err(Error::RangeInvalid { offset: session.offset });
         }
