@@ -38,11 +38,11 @@ pub(crate) struct Session {
     /// request that lost the race for the session) is refused, never taken as the upload's bytes.
     #[serde(default)]
     tail_etag: Option<String>,
-    /// The request appending to the session now. A PATCH claims the session before it writes
-    /// and gives it back when done (or, failing, puts back the state it found), so no other
-    /// request writes parts or a tail at the same offsets meanwhile: they are refused.
+    /// Whether a request is appending to the session now. A PATCH claims the session before it
+    /// writes and gives it back when done (or, failing, puts back the state it found), so no
+    /// other request writes parts or a tail at the same offsets meanwhile: they are refused.
     #[serde(default)]
-    writer: Option<String>,
+    writing: bool,
     updated_ms: u64,
 }
 
@@ -55,7 +55,7 @@ impl Session {
             multipart: None,
             parts: Vec::new(),
             tail_etag: None,
-            writer: None,
+            writing: false,
             updated_ms: now_ms(),
         }
     }
@@ -82,12 +82,12 @@ impl Session {
 
 /// Refuses a session another request is appending to.
 fn ensure_idle(session: &Session) -> Result<()> {
-    match session.writer {
-        Some(_) => Err(Error::BlobUploadInvalid {
+    if session.writing {
+        return Err(Error::BlobUploadInvalid {
             message: "another request is writing to this upload; ask for its status".into(),
-        }),
-        None => Ok(()),
+        });
     }
+    Ok(())
 }
 
 /// A storage refusal while writing the upload's multipart parts: the upload was cancelled or
@@ -268,7 +268,7 @@ impl<S: ObjectStore> Registry<S> {
             return Err(Error::RangeInvalid { offset: found.offset });
         }
         let mut claimed = found.clone();
-        claimed.writer = Some(random_id()?);
+        claimed.writing = true;
         let etag = self.save_session(id, &claimed, PutMode::UpdateIfMatch(etag)).await?;
 
         match self.append_claimed(id, claimed, &etag, length, &mut body).await {
@@ -305,12 +305,15 @@ impl<S: ObjectStore> Registry<S> {
         let mut session = writer.session;
         session.hash = writer.hasher.save();
         session.updated_ms = now_ms();
-        session.writer = None;
-        session.tail_etag = match session.tail_key(id) {
-            Some(key) => self.store.put(&key, writer.buffer, PutOptions::default()).await?,
-            None => None,
+        session.writing = false;
+        // An empty chunk leaves the tail as it was.
+        if written > 0 {
+            session.tail_etag = match session.tail_key(id) {
+                Some(key) => self.store.put(&key, writer.buffer, PutOptions::default()).await?,
+                None => None,
+            }
+            .map(|meta| meta.etag);
         }
-        .map(|meta| meta.etag);
         self.save_session(id, &session, PutMode::UpdateIfMatch(etag.to_owned())).await?;
         if let Some(old) = old_tail.filter(|old| session.tail_key(id).as_ref() != Some(old)) {
             self.store.delete_many(&[old]).await?;
